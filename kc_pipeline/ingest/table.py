@@ -1,0 +1,569 @@
+"""One sheet's table -> project rows, ignored rows (with the rule that ignored them) and totals.
+
+Below the header every row ends in exactly one place: a project row, or an ignored row named by
+its rule (blank, header, section, subtotal, total, note, signature). Section rows set the funding
+source / programme / activity of the rows under them; subtotal and total rows keep their amounts
+so the file can later be reconciled with itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from kc_pipeline.ingest import classify, values
+from kc_pipeline.ingest.cells import SheetGrid
+from kc_pipeline.ingest.header import Header, column_letter, find_header
+from kc_pipeline.ingest.model import IgnoredRow, IgnoreRule, Issue, ProjectRow, SheetLayout, TotalRow
+from kc_pipeline.reference import Reference
+from kc_pipeline.text import fold, nfc
+
+MONEY_FIELDS = ("total_vnd", "support_vnd", "counterpart_vnd")
+COUNT_FIELDS = ("trainees", "models", "clusters")
+TEXT_FIELDS = ("title", "beneficiary", "commune", "implementer", "district", "note")
+# Fields whose vertically merged cells are copied down to every row of the merge.
+FILL_DOWN_FIELDS = frozenset(
+    (*TEXT_FIELDS, "programme", "activity", "funding_source", "sector", "value_chain", "period", "year")
+)
+_NUMBERING_CELL = re.compile(r"^\(?\s*\d{1,2}\s*\)?$|^\(?[A-Z]\)?$")
+_SEQ_ONLY = re.compile(r"^\s*(\d+|[IVXLC]+|[a-zA-Z])\s*[.)]?\s*$")
+_UNIT_LINE = re.compile(r"\b(don vi tinh|dvt|don vi)\b")
+_LABEL_FIELDS = ("title", "seq")
+
+
+@dataclass(slots=True)
+class SheetContext:
+    """What the file around a sheet already tells: its funding source and money unit, if any."""
+
+    funding_source: str | None = None
+    unit_line_scale: int | None = None
+
+
+@dataclass(slots=True)
+class SheetOutcome:
+    layout: SheetLayout
+    rows: list[ProjectRow] = field(default_factory=list)
+    ignored: list[IgnoredRow] = field(default_factory=list)
+    totals: list[TotalRow] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return nfc(value) if value else ""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, str) and not value.strip())
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime | dt.time | dt.timedelta):
+        return str(value)
+    return value
+
+
+class _SheetReader:
+    def __init__(self, grid: SheetGrid, header: Header, reference: Reference, context: SheetContext) -> None:
+        self.grid = grid
+        self.sheet = grid.name
+        self.header = header
+        self.ref = reference
+        self.context = context
+        self.out = SheetOutcome(
+            SheetLayout(
+                name=grid.name,
+                header_rows=[r + 1 for r in header.rows],
+                columns={column_letter(c): f for c, f in sorted(header.fields.items())},
+                unknown_columns={column_letter(c): h for c, h in sorted(header.unknown.items())},
+                money_scale={},
+                money_scale_source="default",
+                legacy_encoding=grid.legacy_encoding,
+                rows_read=len(grid.rows),
+            )
+        )
+        self.col = {f: c for c, f in header.fields.items()}
+        names = {c: header.headings.get(c) or column_letter(c) for c in range(self._width())}
+        self.raw_names = names
+        self.funding = classify.funding_from_text(grid.name, reference) or context.funding_source
+        self.funding_from_sheet = self.funding is not None
+        self.programme: str | None = None
+        self.activity: str | None = None
+        self.section_start = header.last_row + 1
+        self.funding_start = header.last_row + 1
+        self.footer: IgnoreRule | None = None
+
+    def _width(self) -> int:
+        return max((len(r) for r in self.grid.rows), default=0)
+
+    # ----------------------------------------------------------------------------------- issues
+
+    def issue(self, severity: str, code: str, message: str, row: int | None = None, **extra: Any) -> None:
+        self.out.issues.append(Issue(severity, code, message, self.sheet, row, **extra))  # type: ignore[arg-type]
+
+    def ignore(self, r: int, rule: IgnoreRule, text: str = "") -> None:
+        self.out.ignored.append(IgnoredRow(self.sheet, r + 1, rule, text[:120]))
+
+    # ------------------------------------------------------------------------------------ setup
+
+    def prepare(self) -> None:
+        rows = self.grid.rows
+        for r in range(self.header.rows[0]):
+            texts = [t for v in rows[r] if (t := _text(v))]
+            if not texts:
+                self.ignore(r, "blank")
+                continue
+            line = " ".join(dict.fromkeys(texts))
+            self.out.titles.append(line)
+            self.ignore(r, "title", line)
+            if _UNIT_LINE.search(fold(line)):
+                scale = values.money_scale_from_text(line)
+                if scale is not None:
+                    self.context.unit_line_scale = scale
+        for r in self.header.rows:
+            self.ignore(
+                r, "header", " | ".join(self.header.headings.get(c, "") for c in sorted(self.header.fields))
+            )
+        for c, name in self.header.unknown.items():
+            self.issue(
+                "INFO",
+                "unknown_column",
+                f"column {column_letter(c)} '{name}' is not a known heading; kept in raw",
+                column=column_letter(c),
+                value=name,
+            )
+        for c, taken in self.header.duplicates.items():
+            self.issue(
+                "WARN",
+                "duplicate_column",
+                f"column {column_letter(c)} names {taken} again; the first one is used",
+                column=column_letter(c),
+            )
+        self._fill_merges()
+        self._money_scales()
+
+    def _fill_merges(self) -> None:
+        rows = self.grid.rows
+        for r1, c1, r2, c2 in self.grid.merges:
+            if r1 <= self.header.last_row or r2 == r1:
+                continue
+            for c in range(c1, c2 + 1):
+                name = self.header.fields.get(c)
+                if name in FILL_DOWN_FIELDS:
+                    value = rows[r1][c1]
+                    for r in range(r1 + 1, min(r2 + 1, len(rows))):
+                        if c < len(rows[r]):
+                            rows[r][c] = value
+                elif name in MONEY_FIELDS or name in COUNT_FIELDS:
+                    self.issue(
+                        "WARN",
+                        "merged_amount",
+                        f"{name} is one merged cell over rows {r1 + 1}-{r2 + 1}; only row {r1 + 1} gets it",
+                        r1 + 1,
+                        column=column_letter(c),
+                    )
+
+    def _money_scales(self) -> None:
+        layout = self.out.layout
+        for f in MONEY_FIELDS:
+            c = self.col.get(f)
+            if c is None:
+                continue
+            scale = self.header.money_scale.get(c)
+            source = "header"
+            if scale is None and self.context.unit_line_scale is not None:
+                scale, source = self.context.unit_line_scale, "unit line"
+            if scale is None:
+                scale, source = self._scale_from_magnitude(c), "magnitude"
+            layout.money_scale[f] = scale
+            layout.money_scale_source = (
+                source if layout.money_scale_source == "default" else layout.money_scale_source
+            )
+        if layout.money_scale_source == "magnitude":
+            units = {1: "đồng", 1000: "nghìn đồng", 1_000_000: "triệu đồng"}
+            self.issue(
+                "WARN",
+                "money_unit_inferred",
+                "no money unit in the headings or a unit line; inferred from the size of the amounts: "
+                + ", ".join(f"{f} in {units.get(s, s)}" for f, s in layout.money_scale.items()),
+            )
+
+    def _scale_from_magnitude(self, c: int) -> int:
+        numbers = [
+            float(v)
+            for row in self.grid.rows[self.header.last_row + 1 :]
+            if c < len(row) and isinstance(v := row[c], int | float) and not isinstance(v, bool) and v > 0
+        ]
+        if not numbers:
+            return 1
+        median = statistics.median(numbers)
+        if median >= 5_000_000:
+            return 1
+        if median >= 5_000:
+            return 1000
+        return 1_000_000
+
+    # ------------------------------------------------------------------------------------- rows
+
+    def run(self) -> SheetOutcome:
+        self.prepare()
+        rows = self.grid.rows
+        col = self.col
+        money = [(col[f], f, self.out.layout.money_scale[f]) for f in MONEY_FIELDS if f in col]
+        label_cols = [col[f] for f in _LABEL_FIELDS if f in col]
+        seq_c = col.get("seq")
+        party_cols = [col[f] for f in ("beneficiary", "commune") if f in col]
+        for r in range(self.header.last_row + 1, len(rows)):
+            cells = rows[r]
+            filled = [c for c, v in enumerate(cells) if not _is_empty(v)]
+            if not filled:
+                self.ignore(r, "blank")
+                continue
+            label = next((t for c in label_cols if c < len(cells) and (t := _text(cells[c]))), "")
+            if not label or (label_cols and _NUMBERING_CELL.match(label)):
+                label = next(
+                    (
+                        t
+                        for c in filled
+                        if isinstance(cells[c], str)
+                        and (t := _text(cells[c]))
+                        and not _NUMBERING_CELL.match(t)
+                        and not classify.is_roman(t)
+                    ),
+                    label,
+                )
+            if self.footer is not None:
+                rule = self.ref.row_rule(fold(label[:80])) if label else None
+                self.footer = rule if rule in ("note", "signature") else self.footer
+                self.ignore(r, self.footer, label)
+                continue
+            if all(_NUMBERING_CELL.match(_text(cells[c])) for c in filled) and len(filled) >= 3:
+                self.ignore(r, "header", "column numbers")
+                continue
+            if seq_c is not None and filled == [seq_c] and _SEQ_ONLY.match(_text(cells[seq_c])):
+                self.ignore(r, "blank", f"numbered but empty: {label}")
+                continue
+            rule = self.ref.row_rule(fold(label[:80])) if label else None
+            if rule in ("note", "signature"):
+                self.footer = rule
+                self.ignore(r, rule, label)
+                continue
+            if rule in ("subtotal", "total"):
+                self._total(r, cells, rule, label, money)
+                continue
+            has_party = any(c < len(cells) and not _is_empty(cells[c]) for c in party_cols)
+            has_money = any(c < len(cells) and not _is_empty(cells[c]) for c, _, _ in money)
+            if label and not has_party and self._section(r, cells, label, seq_c, has_money, money):
+                continue
+            if seq_c is not None and fold(_text(cells[seq_c]) if seq_c < len(cells) else "") in {"stt", "tt"}:
+                self.ignore(r, "header", "repeated header")
+                continue
+            self._project(r, cells, money)
+        return self.out
+
+    def _amounts(self, r: int, cells: list[Any], money: list[tuple[int, str, int]]) -> dict[str, int | None]:
+        out: dict[str, int | None] = {}
+        for c, name, scale in money:
+            value = cells[c] if c < len(cells) else ""
+            parsed = values.parse_amount_vnd(value, scale)
+            if not parsed.ok:
+                self.issue(
+                    "ERROR",
+                    "bad_amount",
+                    f"{name}: cannot read {value!r} as an amount ({parsed.note})",
+                    r + 1,
+                    column=column_letter(c),
+                    value=_text(value)[:80],
+                )
+            elif parsed.ambiguous:
+                self.issue(
+                    "WARN",
+                    "ambiguous_number",
+                    f"{name}: {value!r} read as {parsed.value:,} đồng ({parsed.note})",
+                    r + 1,
+                    column=column_letter(c),
+                    value=_text(value)[:80],
+                )
+            out[name] = parsed.value
+        return out
+
+    def _total(
+        self, r: int, cells: list[Any], rule: str, label: str, money: list[tuple[int, str, int]]
+    ) -> None:
+        amounts = self._amounts(r, cells, money)
+        trainees = None
+        if "trainees" in self.col and self.col["trainees"] < len(cells):
+            trainees = values.parse_int_count(cells[self.col["trainees"]]).value
+        words = fold(label).split()
+        funding_level = rule == "subtotal" and (
+            (len(words) > 1 and classify.is_roman(words[1]))
+            or (self.programme is None
+            and self.activity is None)
+        )
+        if rule == "total":
+            scope, first = (None, None, None), self.header.last_row + 1
+        elif funding_level:
+            scope, first = (self.funding, None, None), self.funding_start
+        else:
+            scope, first = (self.funding, self.programme, self.activity), self.section_start
+        total = TotalRow(
+            self.sheet,
+            r + 1,
+            rule,
+            label[:120],
+            *scope,  # type: ignore[arg-type]
+            amounts.get("total_vnd"),
+            amounts.get("support_vnd"),
+            amounts.get("counterpart_vnd"),
+            trainees,
+            first_row=first + 1,
+        )
+        self.out.totals.append(total)
+        self.ignore(r, rule, label)  # type: ignore[arg-type]
+
+    def _section(
+        self,
+        r: int,
+        cells: list[Any],
+        label: str,
+        seq_c: int | None,
+        has_money: bool,
+        money: list[tuple[int, str, int]],
+    ) -> bool:
+        """Recognise a section row and move the current funding/programme/activity; False if not one."""
+        seq = cells[seq_c] if seq_c is not None and seq_c < len(cells) else ""
+        numbered_project = isinstance(seq, int | float) and not isinstance(seq, bool)
+        seq_text = _text(seq)
+        core = classify.strip_numbering(label)
+        if not core or len(core) > 160:
+            return False
+        folded = fold(core)
+        ref = self.ref
+        marked = classify.is_roman(seq_text) or bool(re.fullmatch(r"[A-Za-z][.)]?", seq_text)) or not seq_text
+        funding = classify.funding_from_text(core, ref) if len(folded) < 80 else None
+        if funding and (not has_money or not numbered_project):
+            self.funding, self.programme, self.activity = funding, None, None
+            self.funding_from_sheet = False
+            self.funding_start = self.section_start = r
+            return self._section_done(r, cells, label, money, has_money)
+        programme = None
+        if folded.startswith(("chuong trinh", "ct ")) or folded.startswith("nhom"):
+            programme = classify.programme_from_text(core, ref)
+            if programme is None:
+                self.issue(
+                    "INFO", "unrecognised_section", f"section '{label[:80]}' names no known programme", r + 1
+                )
+        elif not numbered_project or not has_money:
+            programme = ref.programme_names.exact(core)
+        activity = None
+        if programme is None and (not numbered_project or not has_money):
+            activity = ref.activity_names.exact(core)
+        if programme or activity or folded.startswith(("chuong trinh", "ct ")):
+            self.programme = programme or (ref.activities[activity].programme_code if activity else None)
+            self.activity = activity
+            self.section_start = r
+            return self._section_done(r, cells, label, money, has_money)
+        if marked and not has_money and not numbered_project and seq_text:
+            self.issue(
+                "INFO",
+                "unrecognised_section",
+                f"section '{label[:80]}' names no known funding or programme",
+                r + 1,
+            )
+            self.programme = self.activity = None
+            self.section_start = r
+            self.ignore(r, "section", label)
+            return True
+        return False
+
+    def _section_done(
+        self, r: int, cells: list[Any], label: str, money: list[tuple[int, str, int]], has_money: bool
+    ) -> bool:
+        if has_money:
+            amounts = self._amounts(r, cells, money)
+            self.out.totals.append(
+                TotalRow(
+                    self.sheet,
+                    r + 1,
+                    "section",
+                    label[:120],
+                    self.funding,
+                    self.programme,
+                    self.activity,
+                    amounts.get("total_vnd"),
+                    amounts.get("support_vnd"),
+                    amounts.get("counterpart_vnd"),
+                    None,
+                    first_row=r + 2,
+                )
+            )
+        self.ignore(r, "section", label)
+        return True
+
+    def _project(self, r: int, cells: list[Any], money: list[tuple[int, str, int]]) -> None:
+        row = ProjectRow(self.sheet, r + 1)
+        names = self.raw_names
+        row.raw = {
+            names.get(c, column_letter(c)): _json_value(v) for c, v in enumerate(cells) if not _is_empty(v)
+        }
+        if self.grid.converted and any((r, c) in self.grid.converted for c in range(len(cells))):
+            row.converted = self.grid.legacy_encoding
+        get = self._getter(cells)
+        for name in TEXT_FIELDS:
+            value = get(name)
+            if value:
+                setattr(row, name, value)
+        code = self.col.get("project_code")
+        if code is not None and code < len(cells) and not _is_empty(cells[code]):
+            row.project_code = _text(cells[code])
+        for name, amount in self._amounts(r, cells, money).items():
+            setattr(row, name, amount)
+        for name in COUNT_FIELDS:
+            c = self.col.get(name)
+            if c is not None and c < len(cells) and not _is_empty(cells[c]):
+                parsed = values.parse_int_count(cells[c])
+                if parsed.ok:
+                    setattr(row, name, parsed.value)
+                else:
+                    self.issue(
+                        "ERROR",
+                        "bad_count",
+                        f"{name}: cannot read {cells[c]!r} as a whole number",
+                        r + 1,
+                        column=column_letter(c),
+                        value=_text(cells[c])[:80],
+                    )
+        self._year_and_period(r, cells, row)
+        self._classify(r, row, get)
+        self.out.rows.append(row)
+
+    def _getter(self, cells: list[Any]):
+        col = self.col
+
+        def get(name: str) -> str:
+            c = col.get(name)
+            return _text(cells[c]) if c is not None and c < len(cells) else ""
+
+        return get
+
+    def _year_and_period(self, r: int, cells: list[Any], row: ProjectRow) -> None:
+        c = self.col.get("year")
+        if c is not None and c < len(cells) and not _is_empty(cells[c]):
+            parsed = values.parse_year(cells[c])
+            if parsed.ok:
+                row.year = parsed.value
+            else:
+                self.issue(
+                    "WARN",
+                    "bad_year",
+                    f"cannot read {cells[c]!r} as a year",
+                    r + 1,
+                    column=column_letter(c),
+                    value=_text(cells[c])[:40],
+                )
+        c = self.col.get("period")
+        if c is not None and c < len(cells) and not _is_empty(cells[c]):
+            parsed_period = values.parse_period(cells[c])
+            if parsed_period.ok and parsed_period.value:
+                start, end = parsed_period.value
+                row.period_start, row.period_end = start.isoformat(), end.isoformat()
+                if parsed_period.ambiguous:
+                    self.issue(
+                        "INFO",
+                        "ambiguous_date",
+                        f"period {cells[c]!r} read as {start}..{end} ({parsed_period.note})",
+                        r + 1,
+                        column=column_letter(c),
+                    )
+            else:
+                self.issue(
+                    "WARN",
+                    "bad_period",
+                    f"cannot read {cells[c]!r} as a period",
+                    r + 1,
+                    column=column_letter(c),
+                    value=_text(cells[c])[:80],
+                )
+
+    def _classify(self, r: int, row: ProjectRow, get: Any) -> None:
+        ref = self.ref
+        funding_text = get("funding_source")
+        if funding_text:
+            row.funding_source = classify.funding_from_cell(funding_text, ref)
+            if row.funding_source is None:
+                self.issue(
+                    "ERROR",
+                    "unknown_funding_source",
+                    f"funding source '{funding_text}' is not known",
+                    r + 1,
+                    value=funding_text,
+                )
+        elif self.funding:
+            row.funding_source = self.funding
+            row.inferred.append("funding_source")
+        programme_text = get("programme")
+        if programme_text:
+            row.programme_code = classify.programme_from_text(programme_text, ref)
+            if row.programme_code is None:
+                activity = classify.activity_from_text(programme_text, ref)
+                row.programme_code = ref.activities[activity].programme_code if activity else None
+                row.activity_code = activity
+        elif self.programme:
+            row.programme_code = self.programme
+            row.inferred.append("programme_code")
+        activity_text = get("activity")
+        if activity_text:
+            row.activity_code = classify.activity_from_text(activity_text, ref, row.programme_code)
+        elif self.activity and row.activity_code is None:
+            row.activity_code = self.activity
+            row.inferred.append("activity_code")
+        if row.activity_code is None:
+            text = row.title or ""
+            row.activity_code = classify.activity_from_keywords(text, ref, row.programme_code)
+            if row.activity_code:
+                row.inferred.append("activity_code")
+        if row.activity_code and row.programme_code is None:
+            row.programme_code = ref.activities[row.activity_code].programme_code
+            row.inferred.append("programme_code")
+        elif row.activity_code and ref.activities[row.activity_code].programme_code != row.programme_code:
+            self.issue(
+                "WARN",
+                "programme_activity_mismatch",
+                f"activity {row.activity_code} belongs to "
+                f"{ref.activities[row.activity_code].programme_code}, not {row.programme_code}",
+                r + 1,
+            )
+        sector_text = get("sector")
+        free_text = " ".join(t for t in (row.title, row.beneficiary) if t)
+        if sector_text:
+            row.sector_code = classify.sector_from_cell(sector_text, ref)
+        if row.sector_code is None and free_text:
+            row.sector_code = ref.sector_keywords.classify(free_text)
+            if row.sector_code:
+                row.inferred.append("sector_code")
+        chain_text = get("value_chain")
+        if chain_text:
+            row.value_chain_code = classify.value_chain_from_cell(chain_text, ref)
+        if row.value_chain_code is None and free_text:
+            row.value_chain_code = ref.value_chain_keywords.classify(free_text)
+            if row.value_chain_code:
+                row.inferred.append("value_chain_code")
+
+
+def read_sheet(grid: SheetGrid, reference: Reference, context: SheetContext) -> SheetOutcome | None:
+    """The sheet's table, or None when no header is found in its first rows."""
+    header = find_header(grid.rows, grid.merges, reference)
+    if header is None:
+        return None
+    return _SheetReader(grid, header, reference, context).run()
