@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Callable
@@ -84,14 +85,17 @@ def _screen(s: str) -> Parsed[Any] | None:
 
 
 def _fallback(raw: object, parse: Callable[[Any], Parsed[Any]], what: str) -> Parsed[Any]:
-    """Slow path for None, bools, dates and subclasses of the native types (numpy floats, str enums)."""
+    """Slow path for None, bools, dates and look-alikes of the native types (numpy scalars, str enums)."""
     if raw is None:
         return _EMPTY
     if isinstance(raw, bool):
         return _fail(f"true/false is not {what}")
-    for native in (float, int, str):
-        if isinstance(raw, native):
-            return parse(native(raw))
+    if isinstance(raw, str):
+        return parse(str(raw))
+    if isinstance(raw, numbers.Integral):
+        return parse(int(raw))
+    if isinstance(raw, numbers.Real):
+        return parse(float(raw))
     if isinstance(raw, datetime.timedelta):
         return _fail(f"a time or duration is not {what}")
     if isinstance(raw, datetime.date):

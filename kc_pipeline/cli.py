@@ -1,0 +1,201 @@
+"""``kc-pipeline``: the command staff and data engineers type.
+
+Each sub-command is a thin shell over the plain packages (ingest, samples, bench) or, for
+``run``, over the same Dagster assets the UI materializes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kc_pipeline import paths
+
+EXAMPLES = """\
+examples:
+  kc-pipeline samples data/incoming                 write sample district spreadsheets
+  kc-pipeline inspect data/incoming/2021/dai-tu/ds.xlsx
+                                                     show what the reader makes of one file
+  kc-pipeline run                                    read every file in data/incoming
+  kc-pipeline bench                                  measure the reader's speed
+
+Files go in data/incoming/<year>/<unit>/, e.g. data/incoming/2021/dai-tu/danh_muc_2021.xlsx.
+Unit folder names: see data/reference/org_units.csv (column "slug").
+"""
+
+
+def _print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    from kc_pipeline.samples import generate_corpus
+    from kc_pipeline.samples.generator import parse_years
+
+    files = generate_corpus(Path(args.out_dir), parse_years(args.years), seed=args.seed)
+    projects = sum(len(f.expected) for f in files)
+    print(f"wrote {len(files)} workbooks with {projects} projects under {args.out_dir}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from kc_pipeline.ingest.reader import read_workbook
+
+    result = read_workbook(Path(args.file))
+    doc = result.to_dict()
+    if args.json:
+        keys = (
+            "path",
+            "file_id",
+            "status",
+            "error",
+            "unit_code",
+            "year",
+            "rows_read",
+            "sheets",
+            "rows",
+            "ignored",
+            "issues",
+            "totals",
+        )
+        _print_json({k: doc[k] for k in keys})
+        return 0 if result.status == "read" else 1
+    print(f"file      {doc['path']}")
+    print(f"sha256    {doc['file_id']}")
+    print(f"status    {doc['status']}" + (f"  ({doc['error']})" if doc["error"] else ""))
+    print(f"unit      {doc['unit_code'] or '?'}    year {doc['year'] or '?'}")
+    for sheet in doc["sheets"]:
+        print(
+            f"sheet     '{sheet['name']}': header rows {sheet['header_rows']}, money in "
+            f"{_scale_name(sheet['money_scale'])} ({sheet['money_scale_source']})"
+            + (f", legacy font text: {sheet['legacy_encoding']}" if sheet["legacy_encoding"] else "")
+        )
+        print("          columns " + ", ".join(f"{k}={v}" for k, v in sheet["columns"].items()))
+        if sheet["unknown_columns"]:
+            print("          unknown " + ", ".join(f"{k}='{v}'" for k, v in sheet["unknown_columns"].items()))
+    counts = result.issue_counts()
+    print(
+        f"rows      read {doc['rows_read']}, projects {len(doc['rows'])}, ignored {len(doc['ignored'])}; "
+        f"issues: {counts['ERROR']} errors, {counts['WARN']} warnings, {counts['INFO']} notes"
+    )
+    for row in doc["rows"]:
+        amount = row["support_vnd"]
+        print(
+            f"  {row['source_sheet']}!{row['source_row']:<5} {row['funding_source'] or '?':5} "
+            f"{row['activity_code'] or '?':20} {amount if amount is not None else '?':>14} "
+            f" {(row['title'] or '')[:70]}"
+        )
+    for issue in doc["issues"]:
+        where = f"{issue.get('source_sheet', '')}!{issue['source_row']}" if issue.get("source_row") else ""
+        print(f"  {issue['severity']:5} {issue['code']:24} {where:12} {issue['message']}")
+    return 0 if result.status == "read" else 1
+
+
+def _scale_name(scales: dict[str, int]) -> str:
+    names = {1: "đồng", 1000: "nghìn đồng", 1_000_000: "triệu đồng"}
+    found = sorted({names.get(v, str(v)) for v in scales.values()})
+    return "/".join(found) or "no money columns"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kc_pipeline.defs.resources import DropFolder
+    from kc_pipeline.defs.runner import run_pipeline
+    from kc_pipeline.ingest.summary import file_line
+
+    drop = DropFolder(incoming_dir=str(Path(args.incoming).resolve()))
+    report = run_pipeline(drop)
+    lines = [file_line(d) for d in report.documents]
+    if args.json:
+        _print_json({"success": report.success, "runs": report.runs, "files": lines})
+    else:
+        for line in lines:
+            print(
+                f"{line['status']:8} {line['rows_read']:6} read {line['projects']:5} projects "
+                f"{line['ignored']:5} ignored {line['errors']:3} errors {line['warnings']:3} warnings  "
+                f"{line['path']}" + (f"  ({line['error']})" if line["error"] else "")
+            )
+        errors = sum(line["errors"] for line in lines)
+        projects = sum(line["projects"] for line in lines)
+        print(
+            f"{len(lines)} files, {projects} projects, {errors} errors in {len(report.runs)} Dagster run(s): "
+            + ("success" if report.success else "FAILED")
+        )
+    return 0 if report.success else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from kc_pipeline.bench import main as bench_main
+
+    return bench_main(quick=args.quick, out_dir=Path(args.work_dir))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kc-pipeline",
+        description="Khuyến công data pipeline: read district spreadsheets of đề án khuyến công, check them, "
+        "and build the warehouse and reports.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "samples",
+        help="write a sample drop folder of district spreadsheets",
+        description="Write realistic sample spreadsheets OUT_DIR/<year>/<unit>/*.xlsx "
+        "(the same every time for the same --seed).",
+    )
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write into, e.g. data/incoming")
+    p.add_argument("--years", default="2014-2025", help="a year or a range, e.g. 2021 or 2014-2025 (default)")
+    p.add_argument("--seed", type=int, default=2021, help="change it for a different but repeatable corpus")
+    p.set_defaults(func=cmd_samples)
+
+    p = sub.add_parser(
+        "inspect",
+        help="show what the reader makes of one spreadsheet",
+        description="Read one spreadsheet and print its unit, year, header, column mapping, rows, "
+        "ignored rows and issues. Nothing is written.",
+    )
+    p.add_argument("file", metavar="FILE", help="an .xlsx file")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser(
+        "run",
+        help="run the pipeline on the drop folder (through Dagster)",
+        description="Materialize the pipeline's assets for every unit and year that has files, "
+        "exactly as the Dagster UI would, and print a summary per file.",
+    )
+    p.add_argument(
+        "--incoming", default=str(paths.incoming_dir()), help="drop folder (default: data/incoming)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "bench",
+        help="measure the pipeline's speed against simple baselines",
+        description="Generate a benchmark corpus and time each stage beside a baseline run "
+        "in the same process; prints ratios.",
+    )
+    p.add_argument("--quick", action="store_true", help="a smaller corpus, for a quick look")
+    p.add_argument(
+        "--work-dir", default=".bench", help="where the benchmark corpus is written (default: .bench)"
+    )
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

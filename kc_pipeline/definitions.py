@@ -1,0 +1,13 @@
+"""The Dagster code location: every asset, check, sensor and schedule, wired to its resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from kc_pipeline.defs.raw import raw_district_workbooks
+from kc_pipeline.defs.resources import default_resources
+
+defs = dg.Definitions(
+    assets=[raw_district_workbooks],
+    resources=default_resources(),
+)

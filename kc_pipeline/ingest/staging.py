@@ -1,0 +1,68 @@
+"""Staged reader output, one JSON file per file version (sha256), and the reader's version.
+
+Reading is the expensive step, and a file's bytes decide its result: a file already read by the
+same reader version is never read again. Later stages load the staged rows by file id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kc_pipeline.ingest.model import ReadResult
+
+_INGEST_DIR = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=1)
+def reader_version() -> str:
+    """Hash of the reader's source: a changed reader marks staged results (and assets) stale."""
+    digest = hashlib.sha256()
+    for source in sorted(_INGEST_DIR.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class StagingStore:
+    """Directory of ``<file_id>.<reader version>.json`` documents written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, file_id: str) -> Path:
+        return self.root / "files" / f"{file_id}.{reader_version()}.json"
+
+    def load(self, file_id: str) -> dict[str, Any] | None:
+        path = self.path_for(file_id)
+        try:
+            with path.open(encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def save(self, result: ReadResult | dict[str, Any]) -> dict[str, Any]:
+        document = result.to_dict() if isinstance(result, ReadResult) else result
+        target = self.path_for(document["file_id"]) if document["file_id"] else None
+        if target is None:
+            return document
+        write_json_atomic(target, document)
+        return document
+
+
+def write_json_atomic(target: Path, document: Any) -> None:
+    """Write to a temporary file beside ``target`` and rename, so readers never see half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False, default=str)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
