@@ -107,7 +107,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kc_pipeline.defs.runner import run_pipeline
     from kc_pipeline.ingest.summary import file_line
 
-    drop = DropFolder(incoming_dir=str(Path(args.incoming).resolve()))
+    drop = DropFolder(
+        incoming_dir=str(Path(args.incoming).resolve()),
+        staging_dir=str(paths.staging_dir()),
+        reference_dir=str(paths.reference_dir()),
+    )
     report = run_pipeline(drop)
     lines = [file_line(d) for d in report.documents]
     if args.json:

@@ -50,7 +50,9 @@ def instance_for_cli() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def run_pipeline(drop: DropFolder, instance: dg.DagsterInstance | None = None) -> RunReport:
+def run_pipeline(
+    drop: DropFolder, instance: dg.DagsterInstance | None = None, log_level: str = "WARNING"
+) -> RunReport:
     """Materialize every asset for every unit-year that has files in the drop folder."""
     instance = instance or instance_for_cli()
     reference = drop.reference()
@@ -68,6 +70,7 @@ def run_pipeline(drop: DropFolder, instance: dg.DagsterInstance | None = None) -
             resources={"drop_folder": drop},
             tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
             raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         report.runs.append(result.run_id)
         report.success = report.success and result.success

@@ -1,0 +1,117 @@
+"""``make bench``: stage timings as ratios against baselines run in the same process on the same files.
+
+Machines are noisy, so every figure is the median of several runs and is reported beside a
+baseline measured in the same process: the reader against ``pandas.read_excel`` with openpyxl,
+and against a floor probe that only inflates the sheet XML and parses it with expat.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from xml.parsers import expat
+
+REPEATS = 3
+
+
+def _median_seconds(work: Callable[[], object], repeats: int = REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def floor_probe(paths: list[Path]) -> None:
+    """Inflate every worksheet and shared-strings part and run expat over it, keeping nothing."""
+    for path in paths:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml":
+                    parser = expat.ParserCreate()
+                    parser.Parse(archive.read(name), True)
+
+
+def pandas_openpyxl(paths: list[Path]) -> None:
+    import pandas as pd
+
+    for path in paths:
+        pd.read_excel(path, sheet_name=None, header=None, engine="openpyxl")
+
+
+def kc_reader(paths: list[Path]) -> int:
+    from kc_pipeline.ingest.reader import read_workbook
+    from kc_pipeline.reference import load_reference
+
+    reference = load_reference()
+    return sum(read_workbook(p, reference).rows_read for p in paths)
+
+
+def kc_reader_parallel(paths: list[Path]) -> None:
+    from kc_pipeline.ingest.batch import read_files
+
+    read_files(paths, store=None)
+
+
+def corpus(work_dir: Path, years: range) -> list[Path]:
+    from kc_pipeline.samples import generate_corpus
+
+    target = work_dir / f"samples-{years.start}-{years.stop - 1}"
+    marker = target / ".complete"
+    if not marker.exists():
+        generate_corpus(target, years)
+        marker.write_text("ok")
+    return sorted(target.rglob("*.xlsx"))
+
+
+def bench_reader(paths: list[Path]) -> dict[str, Any]:
+    rows = kc_reader(paths)  # warm-up, and the row count every engine is credited with
+    results = {
+        "kc reader (1 process)": _median_seconds(lambda: kc_reader(paths)),
+        "kc reader (worker pool)": _median_seconds(lambda: kc_reader_parallel(paths)),
+        "pandas.read_excel, openpyxl": _median_seconds(lambda: pandas_openpyxl(paths)),
+        "floor probe: inflate + expat": _median_seconds(lambda: floor_probe(paths)),
+    }
+    return {"files": len(paths), "rows": rows, "seconds": results}
+
+
+def render(reader: dict[str, Any]) -> str:
+    seconds = reader["seconds"]
+    baseline = seconds["pandas.read_excel, openpyxl"]
+    lines = [
+        f"Read stage: {reader['files']} files, {reader['rows']:,} sheet rows (median of {REPEATS})",
+        "",
+        "| engine | seconds | rows/s | speed vs pandas+openpyxl |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, value in seconds.items():
+        lines.append(f"| {name} | {value:.3f} | {reader['rows'] / value:,.0f} | {baseline / value:.2f}x |")
+    return "\n".join(lines)
+
+
+def main(*, quick: bool = False, out_dir: Path = Path(".bench")) -> int:
+    import importlib.metadata as md
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    years = range(2023, 2026) if quick else range(2014, 2026)
+    paths = corpus(out_dir, years)
+    reader = bench_reader(paths)
+    table = render(reader)
+    print(table)
+    versions = {p: md.version(p) for p in ("python-calamine", "openpyxl", "pandas", "dagster")}
+    print(
+        f"\nmachine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}; "
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+    )
+    (out_dir / "results.json").write_text(json.dumps({"reader": reader, "versions": versions}, indent=2))
+    kc = reader["seconds"]["kc reader (1 process)"]
+    ratio = reader["seconds"]["pandas.read_excel, openpyxl"] / kc
+    print(f"\nreader speed-up over pandas+openpyxl (1 process): {ratio:.2f}x (goal: at least 3x)")
+    return 0

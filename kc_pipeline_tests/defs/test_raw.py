@@ -1,0 +1,113 @@
+"""The raw asset through Dagster itself: partitions, staging and metadata on a real drop folder."""
+
+from pathlib import Path
+
+import dagster as dg
+import openpyxl
+import pytest
+
+from kc_pipeline.defs.partitions import partition_key, register_years, unit_year, unit_year_partitions
+from kc_pipeline.defs.raw import RAW_WORKBOOKS, partition_manifest_path, raw_district_workbooks
+from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline.defs.runner import contiguous_ranges, run_pipeline
+
+
+def write_district_file(path: Path, unit_title: str, year: int, projects: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([unit_title])
+    ws.append([f"DANH MỤC ĐỀ ÁN KHUYẾN CÔNG ĐỊA PHƯƠNG NĂM {year}"])
+    ws.append(
+        [
+            "STT",
+            "Tên đề án",
+            "Đơn vị thụ hưởng",
+            "Kinh phí khuyến công hỗ trợ (đồng)",
+            "Kinh phí đối ứng (đồng)",
+        ]
+    )
+    for i in range(1, projects + 1):
+        ws.append([i, f"Hỗ trợ ứng dụng máy sao chè số {i}", f"Cơ sở chè {i}", 100_000_000 + i, 150_000_000])
+    ws.append(
+        ["", "Tổng cộng", "", sum(100_000_000 + i for i in range(1, projects + 1)), 150_000_000 * projects]
+    )
+    wb.save(path)
+
+
+@pytest.fixture
+def drop(tmp_path: Path) -> DropFolder:
+    incoming = tmp_path / "incoming"
+    write_district_file(incoming / "2021" / "dai-tu" / "a.xlsx", "UBND HUYỆN ĐẠI TỪ", 2021, 3)
+    write_district_file(incoming / "2022" / "dai-tu" / "a.xlsx", "UBND HUYỆN ĐẠI TỪ", 2022, 4)
+    write_district_file(incoming / "2022" / "vo-nhai" / "b.xlsx", "UBND HUYỆN VÕ NHAI", 2022, 2)
+    (incoming / "2022" / "vo-nhai" / "~$b.xlsx").write_bytes(b"lock")
+    return DropFolder(incoming_dir=str(incoming), staging_dir=str(tmp_path / "staging"))
+
+
+def test_partition_keys_round_trip() -> None:
+    key = partition_key("dai-tu", 2021)
+    assert str(key) == "dai-tu|2021"
+    assert unit_year(key) == ("dai-tu", 2021)
+    assert unit_year("tinh|2025") == ("tinh", 2025)
+
+
+def test_contiguous_ranges_skip_keys_without_files() -> None:
+    keys = ["a|1", "a|2", "b|1", "b|2", "c|1"]
+    assert contiguous_ranges(keys, {"a|1", "a|2", "b|2"}) == [("a|1", "a|2"), ("b|2", "b|2")]
+    assert contiguous_ranges(keys, set()) == []
+    assert contiguous_ranges(keys, set(keys)) == [("a|1", "c|1")]
+
+
+def test_one_partition_materializes_with_row_count_and_preview(drop: DropFolder) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    register_years(instance, [2021, 2022])
+    result = dg.materialize(
+        [raw_district_workbooks],
+        instance=instance,
+        resources={"drop_folder": drop},
+        partition_key="dai-tu|2022",
+    )
+    assert result.success
+    [materialization] = result.asset_materializations_for_node(RAW_WORKBOOKS)
+    metadata = materialization.metadata
+    assert metadata["dagster/row_count"].value == 4
+    assert metadata["files"].value == 1
+    assert metadata["issues_error"].value == 0
+    assert "Hỗ trợ ứng dụng máy sao chè số 1" in metadata["preview"].value
+    manifest = partition_manifest_path(drop, "dai-tu", 2022)
+    assert manifest.is_file()
+    assert not partition_manifest_path(drop, "dai-tu", 2021).exists()  # only the partition asked for
+
+
+def test_run_pipeline_marks_only_unit_years_with_files(drop: DropFolder) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    report = run_pipeline(drop, instance)
+    assert report.success
+    assert report.partitions == ["dai-tu|2021", "dai-tu|2022", "vo-nhai|2022"]
+    assert sorted(Path(d["path"]).name for d in report.documents) == ["a.xlsx", "a.xlsx", "b.xlsx"]
+    assert sum(len(d["rows"]) for d in report.documents) == 9
+    materialized = instance.get_materialized_partitions(dg.AssetKey(RAW_WORKBOOKS))
+    assert materialized == {"dai-tu|2021", "dai-tu|2022", "vo-nhai|2022"}
+    keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=instance)
+    assert "tinh|2021" in keys and "tinh|2021" not in materialized
+
+
+def test_a_file_read_once_is_not_read_again(drop: DropFolder, monkeypatch: pytest.MonkeyPatch) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    run_pipeline(drop, instance)
+    import kc_pipeline.ingest.batch as batch
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a staged file was read again")
+
+    monkeypatch.setattr(batch, "read_workbook", fail)
+    report = run_pipeline(drop, instance)
+    assert report.success
+    assert sum(len(d["rows"]) for d in report.documents) == 9
+
+
+def test_definitions_load() -> None:
+    from kc_pipeline.definitions import defs
+
+    assert defs.resolve_assets_def(RAW_WORKBOOKS).partitions_def == unit_year_partitions

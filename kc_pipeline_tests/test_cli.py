@@ -1,0 +1,75 @@
+"""kc-pipeline as a clerk runs it: real files, real output, exit codes."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kc_pipeline.cli import main
+from kc_pipeline_tests.defs.test_raw import write_district_file
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("samples", "inspect", "run", "bench"):
+        assert command in out
+    assert "data/incoming/<year>/<unit>/" in out
+
+
+def test_inspect_json_has_the_contract_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "2021" / "dai-tu" / "ds.xlsx"
+    write_district_file(path, "UBND HUYỆN ĐẠI TỪ", 2021, 2)
+    assert main(["inspect", str(path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["unit_code"] == "171" and doc["year"] == 2021
+    assert [r["title"] for r in doc["rows"]] == [
+        "Hỗ trợ ứng dụng máy sao chè số 1",
+        "Hỗ trợ ứng dụng máy sao chè số 2",
+    ]
+    row = doc["rows"][0]
+    for key in (
+        "year",
+        "unit_code",
+        "commune",
+        "funding_source",
+        "programme_code",
+        "activity_code",
+        "title",
+        "beneficiary",
+        "sector_code",
+        "support_vnd",
+        "counterpart_vnd",
+        "trainees",
+        "source_sheet",
+        "source_row",
+    ):
+        assert key in row
+    assert row["funding_source"] == "KCDP" and row["support_vnd"] == 100_000_001
+    assert {i["rule"] for i in doc["ignored"]} >= {"title", "header", "total"}
+    assert all({"source_sheet", "source_row", "rule"} <= set(i) for i in doc["ignored"])
+    assert all({"severity", "code", "message"} <= set(i) for i in doc["issues"])
+
+
+def test_inspect_text_and_rejected_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("STT,Tên đề án\n1,x\n", encoding="utf-8")
+    assert main(["inspect", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "rejected" in out and "csv_renamed" in out
+
+
+def test_run_prints_a_line_per_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KC_STAGING_DIR", str(tmp_path / "staging"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    incoming = tmp_path / "incoming"
+    write_district_file(incoming / "2023" / "phu-binh" / "x.xlsx", "UBND HUYỆN PHÚ BÌNH", 2023, 3)
+    assert main(["run", "--incoming", str(incoming), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["success"] is True
+    [line] = doc["files"]
+    assert line["projects"] == 3 and line["errors"] == 0 and line["unit_code"] == "173"
