@@ -204,9 +204,25 @@ class Reference:
     def column_kind(self, field_name: str) -> str:
         return next(c.kind for c in self.columns if c.field == field_name)
 
+    @cached_property
+    def _row_rules_by_word(
+        self,
+    ) -> tuple[dict[str, tuple[tuple[int, RowRule], ...]], tuple[tuple[int, RowRule], ...]]:
+        """Prefix/exact rules keyed by their first word; regex rules apart (they are tried on every row)."""
+        by_word: dict[str, list[tuple[int, RowRule]]] = {}
+        regexes: list[tuple[int, RowRule]] = []
+        for order, rule in enumerate(self.row_rules):
+            if rule.match == "regex":
+                regexes.append((order, rule))
+            else:
+                by_word.setdefault(fold(rule.pattern).split(" ")[0], []).append((order, rule))
+        return {k: tuple(v) for k, v in by_word.items()}, tuple(regexes)
+
     def row_rule(self, folded_text: str) -> str | None:
         """Name of the first row rule matching a row's folded label, in file order."""
-        for rule in self.row_rules:
+        by_word, regexes = self._row_rules_by_word
+        candidates = by_word.get(folded_text.split(" ", 1)[0], ())
+        for _, rule in sorted((*candidates, *regexes), key=lambda pair: pair[0]):
             if rule.matches(folded_text):
                 return rule.rule
         return None

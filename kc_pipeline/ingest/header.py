@@ -144,6 +144,8 @@ def find_header(
     best_score = 0
     limit = min(len(rows), HEADER_SCAN_ROWS)
     for r in range(limit):
+        if best is not None and best_score >= MIN_HEADER_SCORE and r > best.last_row + 3:
+            break  # a header was found and data rows follow it
         single = _row_fields(rows[r], reference)
         if len(set(single.values())) < 2:
             continue
