@@ -55,9 +55,14 @@ def kc_reader(paths: list[Path]) -> int:
 
 
 def kc_reader_parallel(paths: list[Path]) -> None:
-    from kc_pipeline.ingest.batch import read_files
+    from kc_pipeline.ingest import batch
 
-    read_files(paths, store=None)
+    saved = batch.PARALLEL_FROM_BYTES
+    batch.PARALLEL_FROM_BYTES = 0  # always use the pool here, to show what it costs and gives
+    try:
+        batch.read_files(paths, store=None)
+    finally:
+        batch.PARALLEL_FROM_BYTES = saved
 
 
 def corpus(work_dir: Path, years: range) -> list[Path]:

@@ -196,9 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from kc_pipeline.reference import ReferenceDataError
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ReferenceDataError as exc:
+        print(f"kc-pipeline: reference data is broken, fix it and run again:\n  {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -128,6 +128,10 @@ class AliasIndex:
             return None
         return self.exact_map[max(found, key=len)]
 
+    def search_all(self, text: str) -> list[str]:
+        """Codes of every alias found as whole words in ``text``, in order of appearance, each once."""
+        return list(dict.fromkeys(self.exact_map[a] for a in self._search.findall(fold(text))))
+
 
 class KeywordIndex:
     """Keywords -> code for classifying free text (titles, beneficiaries).

@@ -20,6 +20,21 @@ def partition_manifest_path(drop: DropFolder, slug: str, year: int) -> Path:
     return drop.staging.root / "partitions" / str(year) / f"{slug}.json"
 
 
+def preview_table(rows: list[dict[str, Any]], limit: int = 10) -> dg.TableMetadataValue:
+    """The first rows as a table, in the UI's own table view."""
+    records = [
+        dg.TableRecord({c: (row.get(c) if row.get(c) is not None else "") for c in PREVIEW_COLUMNS})
+        for row in rows[:limit]
+    ]
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn(c, "int" if c.endswith(("_vnd", "_row")) or c == "trainees" else "string")
+            for c in PREVIEW_COLUMNS
+        ]
+    )
+    return dg.MetadataValue.table(records, schema=schema)
+
+
 @dg.asset(
     name=RAW_WORKBOOKS,
     group_name="raw",
@@ -97,7 +112,7 @@ def raw_district_workbooks(context: AssetExecutionContext, drop_folder: DropFold
                     limit=50,
                 )
             ),
-            "preview": dg.MetadataValue.md(markdown_table(rows, PREVIEW_COLUMNS, limit=10)),
+            "preview": preview_table(rows),
             "issues": dg.MetadataValue.md(issues_markdown(docs)),
         }
     )

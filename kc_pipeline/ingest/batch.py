@@ -19,7 +19,8 @@ from kc_pipeline.ingest.staging import StagingStore
 from kc_pipeline.reference import load_reference
 
 WORKER_MEMORY_BYTES = 3 * 1024**3
-PARALLEL_FROM = 6  # below this many files, a worker pool costs more than it saves
+# Starting worker processes costs about half a second; below this much input it does not pay off.
+PARALLEL_FROM_BYTES = 16 * 1024 * 1024
 
 
 def _limit_memory(limit: int) -> None:
@@ -75,7 +76,8 @@ def read_files(
                 continue
         pending.append(i)
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if len(pending) >= PARALLEL_FROM and workers > 1:
+    pending_bytes = sum(_size(paths[i]) for i in pending)
+    if workers > 1 and len(pending) > 1 and pending_bytes >= PARALLEL_FROM_BYTES:
         context = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_limit_memory, initargs=(WORKER_MEMORY_BYTES,)
@@ -95,6 +97,13 @@ def read_files(
             store.save(document)
         out.append(document)
     return out
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _result_or_crash(future: cf.Future[dict[str, Any]], path: Path) -> dict[str, Any]:

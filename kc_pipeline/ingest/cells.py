@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,8 @@ def legacy_fonts_in_styles(archive: zipfile.ZipFile) -> bool:
         styles = archive.read("xl/styles.xml")
     except KeyError:
         return False
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise UnreadableWorkbook("corrupt_zip_entry", f"part xl/styles.xml is damaged: {exc}") from None
     return _LEGACY_FONT_RX.search(styles) is not None
 
 

@@ -51,10 +51,10 @@ def year_from_path(path: PurePath) -> int | None:
 def units_in_titles(titles: list[str], reference: Reference) -> list[str]:
     """Units named in title rows, most specific first (a district before the province above it)."""
     found: list[str] = []
-    for text in titles:
-        code = reference.unit_names.search(text)
-        if code is not None and code not in found:
-            found.append(code)
+    for text in titles:  # "... HUYỆN PHÚ LƯƠNG, TỈNH THÁI NGUYÊN" names both units
+        for code in reference.unit_names.search_all(text):
+            if code not in found:
+                found.append(code)
     found.sort(key=lambda code: reference.units[code].parent_code is None)
     return found
 

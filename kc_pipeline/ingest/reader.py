@@ -51,6 +51,8 @@ def read_workbook(
         grids = read_grids(data)
     except UnreadableWorkbook as exc:
         return _rejected(path, file_id, "unknown", exc.code, exc.message)
+    except Exception as exc:  # damage no check foresaw (a corrupt deflate stream, ...) costs one file
+        return _rejected(path, file_id, "unknown", "unreadable_workbook", f"{type(exc).__name__}: {exc}")
     try:
         return _read_grids(path, file_id, file_type, grids, reference)
     except Exception as exc:  # a reader bug must cost one file, never the run

@@ -10,7 +10,9 @@ expansion and external entities are refused before any XML parser runs).
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import defusedxml  # noqa: F401  (imported so a missing install fails loudly here)
@@ -35,6 +37,7 @@ class ZipLimits:
     max_ratio: float = 150.0  # uncompressed / compressed, for entries above ratio_floor
     ratio_floor: int = 4 * 1024 * 1024
     prolog_bytes: int = 4096
+    max_prolog_bytes: int = 1024 * 1024  # comments and white space allowed before an XML root element
 
 
 DEFAULT_LIMITS = ZipLimits()
@@ -151,13 +154,31 @@ def _read_prolog(archive: zipfile.ZipFile, name: str, size: int) -> bytes:
     try:
         with archive.open(name) as handle:
             return handle.read(size)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
         raise UnreadableWorkbook("corrupt_zip_entry", f"part {name} is damaged: {exc}") from None
 
 
+# What may come before an XML root element besides a DTD: white space, the declaration, PIs, comments.
+_XML_MISC = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
 def _check_prolog(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: ZipLimits) -> None:
-    head = _read_prolog(archive, entry.filename, limits.prolog_bytes).replace(b"\x00", b"")  # UTF-16 too
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        raise UnreadableWorkbook(
-            "xml_entities", f"part {entry.filename} declares a DTD/entities, which workbooks never need"
-        )
+    """Refuse a DTD before the root element, however much comment or white space hides it."""
+    size = limits.prolog_bytes
+    while True:
+        head = _read_prolog(archive, entry.filename, size).replace(b"\x00", b"")  # UTF-16 too
+        for bom in _BOMS:
+            head = head.removeprefix(bom)
+        rest = head[m.end() if (m := _XML_MISC.match(head)) else 0 :]
+        if rest.startswith((b"<!DOCTYPE", b"<!ENTITY")) or b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise UnreadableWorkbook(
+                "xml_entities", f"part {entry.filename} declares a DTD/entities, which workbooks never need"
+            )
+        if size >= entry.file_size or (len(rest) >= 16 and not rest.startswith((b"<?", b"<!--"))):
+            return  # the root element (or the end of the part) is reached
+        if size >= limits.max_prolog_bytes:
+            raise UnreadableWorkbook(
+                "xml_entities", f"part {entry.filename} has over {size:,} bytes before its root element"
+            )
+        size *= 4

@@ -74,7 +74,8 @@ def test_one_partition_materializes_with_row_count_and_preview(drop: DropFolder)
     assert metadata["dagster/row_count"].value == 4
     assert metadata["files"].value == 1
     assert metadata["issues_error"].value == 0
-    assert "Hỗ trợ ứng dụng máy sao chè số 1" in metadata["preview"].value
+    titles = [record.data["title"] for record in metadata["preview"].value.records]
+    assert titles[0] == "Hỗ trợ ứng dụng máy sao chè số 1" and len(titles) == 4
     manifest = partition_manifest_path(drop, "dai-tu", 2022)
     assert manifest.is_file()
     assert not partition_manifest_path(drop, "dai-tu", 2021).exists()  # only the partition asked for
