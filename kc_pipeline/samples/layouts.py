@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from kc_pipeline.ingest.legacy_fonts import encode
+from kc_pipeline.ingest.legacy_fonts import LegacyEncoding, encode
 
 Project = Mapping[str, Any]
 Position = tuple[str, int]
@@ -33,8 +33,18 @@ AmountStyle = Literal["number", "text"]
 MONEY_KEYS = ("total", "support", "counterpart")
 _MONEY_FIELD = {"total": "total_vnd", "support": "support_vnd", "counterpart": "counterpart_vnd"}
 _WIDTHS = {
-    "seq": 6, "project_code": 16, "title": 48, "programme": 22, "funding": 14, "beneficiary": 30,
-    "commune": 16, "total": 16, "support": 16, "counterpart": 16, "trainees": 10, "note": 14,
+    "seq": 6,
+    "project_code": 16,
+    "title": 48,
+    "programme": 22,
+    "funding": 14,
+    "beneficiary": 30,
+    "commune": 16,
+    "total": 16,
+    "support": 16,
+    "counterpart": 16,
+    "trainees": 10,
+    "note": 14,
 }
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -69,11 +79,11 @@ class Document:
     junk_sheet: str | None = None
     junk_rows: tuple[tuple[Any, ...], ...] = ()
     empty_sheet: str | None = None
-    legacy: Literal["tcvn3", "vni"] | None = None
+    legacy: LegacyEncoding | None = None
     creator: str = "Phòng Kinh tế"
 
 
-def fit_legacy(text: str, encoding: str | None) -> str:
+def fit_legacy(text: str, encoding: LegacyEncoding | None) -> str:
     """Text as a clerk could type it in a normal legacy font: capitals with tone marks become lower case.
 
     ``.VnTime`` has no code for "Ứ" or "Á"; typists wrote such letters in lower case, so the decoded
@@ -84,7 +94,7 @@ def fit_legacy(text: str, encoding: str | None) -> str:
     out = []
     for ch in unicodedata.normalize("NFC", text):
         try:
-            encode(ch, encoding)  # type: ignore[arg-type]
+            encode(ch, encoding)
         except ValueError:
             ch = ch.lower()
         out.append(ch)
@@ -94,20 +104,34 @@ def fit_legacy(text: str, encoding: str | None) -> str:
 class _Pen:
     """Writes text and numbers with the document's font, encoding text for legacy fonts."""
 
-    def __init__(self, legacy: Literal["tcvn3", "vni"] | None) -> None:
+    def __init__(self, legacy: LegacyEncoding | None) -> None:
         self.legacy = legacy
         self.normal, self.capital = _LEGACY_FONTS.get(legacy or "", ("Times New Roman", "Times New Roman"))
         self._fonts: dict[tuple[bool, bool, bool, int], Font] = {}
 
-    def font(self, *, heading: bool = False, bold: bool = False, italic: bool = False, size: int = 12) -> Font:
+    def font(
+        self, *, heading: bool = False, bold: bool = False, italic: bool = False, size: int = 12
+    ) -> Font:
         key = (heading, bold, italic, size)
         if key not in self._fonts:
             name = self.capital if heading else self.normal
             self._fonts[key] = Font(name=name, size=size, bold=bold, italic=italic)
         return self._fonts[key]
 
-    def text(self, ws: Worksheet, row: int, col: int, text: str, *, heading: bool = False, bold: bool = False,
-             italic: bool = False, size: int = 12, box: bool = False, align: Alignment | None = None) -> None:
+    def text(
+        self,
+        ws: Worksheet,
+        row: int,
+        col: int,
+        text: str,
+        *,
+        heading: bool = False,
+        bold: bool = False,
+        italic: bool = False,
+        size: int = 12,
+        box: bool = False,
+        align: Alignment | None = None,
+    ) -> None:
         """Write ``text``; in a legacy document headings are capitals in the capital font (.VnTimeH)."""
         value = text
         if self.legacy:
@@ -122,7 +146,9 @@ class _Pen:
         if align is not None:
             cell.alignment = align
 
-    def number(self, ws: Worksheet, row: int, col: int, value: float, fmt: str, *, bold: bool = False) -> None:
+    def number(
+        self, ws: Worksheet, row: int, col: int, value: float, fmt: str, *, bold: bool = False
+    ) -> None:
         cell = ws.cell(row=row, column=col, value=value)
         cell.font = self.font(bold=bold)
         cell.number_format = fmt
@@ -148,8 +174,15 @@ def _millions_text(value: int) -> str:
 class _Table:
     """One table on one sheet: header, project rows, total rows, in the document's columns."""
 
-    def __init__(self, ws: Worksheet, pen: _Pen, doc: Document, columns: Sequence[tuple[str, str]],
-                 amount_style: AmountStyle = "number", nfd_fields: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        ws: Worksheet,
+        pen: _Pen,
+        doc: Document,
+        columns: Sequence[tuple[str, str]],
+        amount_style: AmountStyle = "number",
+        nfd_fields: frozenset[str] = frozenset(),
+    ) -> None:
         self.ws, self.pen, self.doc = ws, pen, doc
         self.columns = list(columns)
         self.col = {key: i + 1 for i, (key, _) in enumerate(self.columns)}
@@ -173,7 +206,9 @@ class _Table:
         money = [self.col[k] for k, _ in self.columns if k in MONEY_KEYS]
         for index, (key, heading) in enumerate(self.columns, start=1):
             if key in MONEY_KEYS:
-                self.pen.text(self.ws, row + 1, index, heading, heading=True, bold=True, box=True, align=_CENTER)
+                self.pen.text(
+                    self.ws, row + 1, index, heading, heading=True, bold=True, box=True, align=_CENTER
+                )
             else:
                 self.pen.text(self.ws, row, index, heading, heading=True, bold=True, box=True, align=_CENTER)
                 self.ws.merge_cells(start_row=row, start_column=index, end_row=row + 1, end_column=index)
@@ -218,8 +253,9 @@ class _Table:
                 self.pen.text(self.ws, row, index, text, box=True, align=_WRAP if key == "title" else None)
         return (self.ws.title, row)
 
-    def total_row(self, row: int, label: str, projects: Sequence[Project], merged: bool = False,
-                  seq: str | None = None) -> int:
+    def total_row(
+        self, row: int, label: str, projects: Sequence[Project], merged: bool = False, seq: str | None = None
+    ) -> int:
         """A total or subtotal row whose amounts are the sums of ``projects``."""
         label_col = self.col["title"]
         if merged and label_col > 1:
@@ -252,7 +288,9 @@ def _title_block(ws: Worksheet, pen: _Pen, doc: Document, width: int, title: str
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=left)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=left)
     if doc.motto and width > left + 1:
-        pen.text(ws, 1, left + 2, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", heading=True, bold=True, align=_CENTER)
+        pen.text(
+            ws, 1, left + 2, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", heading=True, bold=True, align=_CENTER
+        )
         pen.text(ws, 2, left + 2, "Độc lập - Tự do - Hạnh phúc", bold=True, align=_CENTER)
         ws.merge_cells(start_row=1, start_column=left + 2, end_row=1, end_column=width)
         ws.merge_cells(start_row=2, start_column=left + 2, end_row=2, end_column=width)
@@ -312,8 +350,13 @@ class _PinnedZip(ZipFile):
         super().__init__(file, "w", ZIP_DEFLATED)
         self._date_time = date_time
 
-    def writestr(self, zinfo_or_arcname: str | ZipInfo, data: bytes | str, compress_type: int | None = None,
-                 compresslevel: int | None = None) -> None:
+    def writestr(
+        self,
+        zinfo_or_arcname: str | ZipInfo,
+        data: bytes | str,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
         if not isinstance(zinfo_or_arcname, ZipInfo):
             zinfo = ZipInfo(zinfo_or_arcname, date_time=self._date_time)
             zinfo.compress_type = self.compression
@@ -321,10 +364,17 @@ class _PinnedZip(ZipFile):
             zinfo_or_arcname = zinfo
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-    def write(self, filename: Any, arcname: Any = None, compress_type: int | None = None,
-              compresslevel: int | None = None) -> None:
+    def write(
+        self,
+        filename: Any,
+        arcname: Any = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
         # openpyxl streams each worksheet through a temporary file; its mtime must not leak in.
-        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes(), compress_type, compresslevel)
+        self.writestr(
+            arcname or Path(filename).name, Path(filename).read_bytes(), compress_type, compresslevel
+        )
 
 
 def save_workbook(wb: Workbook, path: Path, doc: Document) -> None:
@@ -340,16 +390,24 @@ def save_workbook(wb: Workbook, path: Path, doc: Document) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def _new_book(doc: Document) -> Workbook:
+def _new_book(doc: Document) -> tuple[Workbook, Worksheet]:
     wb = Workbook()
-    assert wb.active is not None
-    wb.active.title = doc.sheet_name
-    return wb
+    ws = wb.active
+    assert isinstance(ws, Worksheet)
+    ws.title = doc.sheet_name
+    return wb, ws
 
 
-def _flat_sheet(ws: Worksheet, pen: _Pen, doc: Document, projects: Sequence[Project], title: str,
-                columns: Sequence[tuple[str, str]], amount_style: AmountStyle = "number",
-                nfd_fields: frozenset[str] = frozenset()) -> list[Position]:
+def _flat_sheet(
+    ws: Worksheet,
+    pen: _Pen,
+    doc: Document,
+    projects: Sequence[Project],
+    title: str,
+    columns: Sequence[tuple[str, str]],
+    amount_style: AmountStyle = "number",
+    nfd_fields: frozenset[str] = frozenset(),
+) -> list[Position]:
     """Title block, one header row, numbered project rows, "Tổng cộng" row, notes and signatures."""
     table = _Table(ws, pen, doc, columns, amount_style, nfd_fields)
     row = table.header_one_row(_title_block(ws, pen, doc, table.width, title))
@@ -372,16 +430,15 @@ def _finish(wb: Workbook, path: Path, doc: Document) -> None:
 
 def write_one_row_header(path: Path, projects: Sequence[Project], doc: Document) -> list[Position]:
     """Title rows, a single header row, amounts in đồng as numbers, a "Tổng cộng" row."""
-    wb = _new_book(doc)
-    positions = _flat_sheet(wb.active, _Pen(None), doc, projects, doc.title, doc.columns)  # type: ignore[arg-type]
+    wb, ws = _new_book(doc)
+    positions = _flat_sheet(ws, _Pen(None), doc, projects, doc.title, doc.columns)
     _finish(wb, path, doc)
     return positions
 
 
 def write_two_row_header(path: Path, projects: Sequence[Project], doc: Document) -> list[Position]:
     """Merged "Kinh phí (triệu đồng)" over three amount columns, a "(1) (2) ..." row, amounts in triệu."""
-    wb = _new_book(doc)
-    ws: Worksheet = wb.active  # type: ignore[assignment]
+    wb, ws = _new_book(doc)
     pen = _Pen(None)
     table = _Table(ws, pen, doc, doc.columns)
     row = table.header_two_rows(_title_block(ws, pen, doc, table.width, doc.title), "Kinh phí (triệu đồng)")
@@ -399,8 +456,7 @@ def write_two_row_header(path: Path, projects: Sequence[Project], doc: Document)
 def write_sections(path: Path, projects: Sequence[Project], doc: Document) -> list[Position]:
     """Funding sources and programmes as section rows ("I" KHUYẾN CÔNG QUỐC GIA, "1" Chương trình ...),
     projects numbered "1.1", "1.2", subtotals "Cộng I" per funding section and "Tổng cộng (I+II)"."""
-    wb = _new_book(doc)
-    ws: Worksheet = wb.active  # type: ignore[assignment]
+    wb, ws = _new_book(doc)
     pen = _Pen(None)
     table = _Table(ws, pen, doc, doc.columns)
     row = table.header_one_row(_title_block(ws, pen, doc, table.width, doc.title))
@@ -429,7 +485,6 @@ def write_sections(path: Path, projects: Sequence[Project], doc: Document) -> li
 def write_sheet_per_source(path: Path, projects: Sequence[Project], doc: Document) -> list[Position]:
     """Sheets "KCQG" and "KCĐP", each a one-header-row table without a funding column."""
     wb = Workbook()
-    first = wb.active
     pen = _Pen(None)
     positions: dict[int, Position] = {}
     for source, sheet, words in (("KCQG", "KCQG", "QUỐC GIA"), ("KCDP", "KCĐP", "ĐỊA PHƯƠNG")):
@@ -440,24 +495,24 @@ def write_sheet_per_source(path: Path, projects: Sequence[Project], doc: Documen
         title = doc.title.replace("KHUYẾN CÔNG", f"KHUYẾN CÔNG {words}", 1)
         rows = _flat_sheet(ws, pen, doc, [p for _, p in members], title, doc.columns)
         positions.update({i: pos for (i, _), pos in zip(members, rows, strict=True)})
-    wb.remove(first)  # type: ignore[arg-type]
+    wb.remove(wb.worksheets[0])  # the default sheet, created before ours
     _finish(wb, path, doc)
     return [positions[i] for i in range(len(projects))]
 
 
 def write_text_amounts(path: Path, projects: Sequence[Project], doc: Document) -> list[Position]:
     """Amounts typed as text ("1.234.567", now and then "150 triệu"); titles and communes in NFD."""
-    wb = _new_book(doc)
-    positions = _flat_sheet(wb.active, _Pen(None), doc, projects, doc.title, doc.columns,  # type: ignore[arg-type]
-                            amount_style="text", nfd_fields=frozenset({"title", "commune"}))
+    wb, ws = _new_book(doc)
+    nfd = frozenset({"title", "commune"})
+    positions = _flat_sheet(ws, _Pen(None), doc, projects, doc.title, doc.columns, "text", nfd)
     _finish(wb, path, doc)
     return positions
 
 
 def write_legacy(path: Path, projects: Sequence[Project], doc: Document) -> list[Position]:
     """Like one_row_header, every text cell in a legacy font: TCVN3 (.VnTime/.VnTimeH) or VNI-Times."""
-    wb = _new_book(doc)
-    positions = _flat_sheet(wb.active, _Pen(doc.legacy), doc, projects, doc.title, doc.columns)  # type: ignore[arg-type]
+    wb, ws = _new_book(doc)
+    positions = _flat_sheet(ws, _Pen(doc.legacy), doc, projects, doc.title, doc.columns)
     _finish(wb, path, doc)
     return positions
 

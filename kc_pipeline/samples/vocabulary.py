@@ -136,23 +136,81 @@ COMMUNES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 FAMILY_NAMES: tuple[str, ...] = (
-    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Đặng", "Dương", "Ma", "Lương", "Hà", "Nông",
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Vũ",
+    "Đỗ",
+    "Bùi",
+    "Đặng",
+    "Dương",
+    "Ma",
+    "Lương",
+    "Hà",
+    "Nông",
 )
 MIDDLE_NAMES: tuple[str, ...] = ("Văn", "Thị", "Đức", "Minh", "Thanh", "Quang", "Ngọc", "Xuân", "Hữu")
 GIVEN_NAMES: tuple[str, ...] = (
-    "Hùng", "Hương", "Lan", "Dũng", "Tuấn", "Hải", "Thắng", "Hòa", "Phương", "Nga", "Quân", "Bình", "Cường",
-    "Thủy", "Hạnh", "Sơn", "Long", "Huyền", "Trung", "Mai", "Thảo", "Tiến",
+    "Hùng",
+    "Hương",
+    "Lan",
+    "Dũng",
+    "Tuấn",
+    "Hải",
+    "Thắng",
+    "Hòa",
+    "Phương",
+    "Nga",
+    "Quân",
+    "Bình",
+    "Cường",
+    "Thủy",
+    "Hạnh",
+    "Sơn",
+    "Long",
+    "Huyền",
+    "Trung",
+    "Mai",
+    "Thảo",
+    "Tiến",
 )
 BRAND_NAMES: tuple[str, ...] = (
-    "Hà Thái", "Minh Đức", "Thái Hà", "Phúc Lâm", "Hoàng Long", "Tân Phát", "Việt Thắng", "An Khánh",
-    "Bình Minh", "Trường Sơn", "Hưng Thịnh", "Kim Ngân",
+    "Hà Thái",
+    "Minh Đức",
+    "Thái Hà",
+    "Phúc Lâm",
+    "Hoàng Long",
+    "Tân Phát",
+    "Việt Thắng",
+    "An Khánh",
+    "Bình Minh",
+    "Trường Sơn",
+    "Hưng Thịnh",
+    "Kim Ngân",
 )
 COOP_NAMES: tuple[str, ...] = (
-    "Tân Hương", "Hảo Đạt", "Khe Cốc", "Hoàng Bình", "Tuyết Sơn", "Đồng Tâm", "Thịnh Vượng", "Sơn Hà",
-    "Vạn Thọ", "Hòa Bình",
+    "Tân Hương",
+    "Hảo Đạt",
+    "Khe Cốc",
+    "Hoàng Bình",
+    "Tuyết Sơn",
+    "Đồng Tâm",
+    "Thịnh Vượng",
+    "Sơn Hà",
+    "Vạn Thọ",
+    "Hòa Bình",
 )
 PROVINCES_TOURED: tuple[str, ...] = (
-    "Phú Thọ", "Bắc Ninh", "Hà Nội", "Nam Định", "Lâm Đồng", "Tuyên Quang", "Hà Giang", "Ninh Bình",
+    "Phú Thọ",
+    "Bắc Ninh",
+    "Hà Nội",
+    "Nam Định",
+    "Lâm Đồng",
+    "Tuyên Quang",
+    "Hà Giang",
+    "Ninh Bình",
 )
 
 # Beneficiary patterns: {person}, {brand}, {coop}, {trade}, {company_trade}.
@@ -169,6 +227,11 @@ GROUP_PATTERNS: tuple[str, ...] = (
     "Các cơ sở CNNT trên địa bàn {place}",
     "Các cơ sở sản xuất {trade} {commune}",
 )
+
+GROUP_PATTERNS_BY_ACTIVITY: dict[str, tuple[str, ...]] = {
+    "vocational_training": ("Lao động nông thôn {commune}", "Các cơ sở sản xuất {trade} {commune}"),
+    "study_tour": ("Các cơ sở CNNT trên địa bàn {place}",),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +314,14 @@ SECTORS: dict[str, SectorWords] = {
 }
 # Thái Nguyên is a tea province: weights for picking a project's sector.
 SECTOR_WEIGHTS: dict[str, int] = {
-    "tea": 30, "wood": 15, "rattan": 10, "mechanical": 12, "garment": 8, "bricks": 7, "noodles": 9, "vermicelli": 9,
+    "tea": 30,
+    "wood": 15,
+    "rattan": 10,
+    "mechanical": 12,
+    "garment": 8,
+    "bricks": 7,
+    "noodles": 9,
+    "vermicelli": 9,
 }
 
 # Title templates per activity. Placeholders: {beneficiary} {commune} {commune_name} {place} {year}
@@ -294,7 +364,8 @@ TITLE_TEMPLATES: dict[str, tuple[str, ...]] = {
         "Hỗ trợ {beneficiary} tham gia bình chọn sản phẩm công nghiệp nông thôn tiêu biểu cấp khu vực",
     ),
     "trade_fair": (
-        "Hỗ trợ các cơ sở sản xuất {product} tham gia hội chợ triển lãm hàng công nghiệp nông thôn khu vực phía Bắc",
+        "Hỗ trợ các cơ sở sản xuất {product} tham gia hội chợ triển lãm hàng công nghiệp nông thôn"
+        " khu vực phía Bắc",
         "Tổ chức gian hàng giới thiệu sản phẩm {product} tại hội chợ triển lãm {place} năm {year}",
     ),
     "brand_design": (
@@ -348,31 +419,77 @@ GROUP_ACTIVITIES: frozenset[str] = frozenset(
 
 # Activity weights: the centre runs every kind of đề án, districts mostly training and machinery.
 PROVINCE_ACTIVITY_WEIGHTS: dict[str, int] = {
-    "vocational_training": 10, "startup_training": 3, "workshop_training": 8, "study_tour": 5, "demo_model": 8,
-    "machinery_transfer": 20, "cleaner_production": 3, "typical_product": 5, "trade_fair": 6, "brand_design": 5,
-    "information": 6, "advisory": 3, "craft_village": 2, "cluster_planning": 3, "linkage": 2,
+    "vocational_training": 10,
+    "startup_training": 3,
+    "workshop_training": 8,
+    "study_tour": 5,
+    "demo_model": 8,
+    "machinery_transfer": 20,
+    "cleaner_production": 3,
+    "typical_product": 5,
+    "trade_fair": 6,
+    "brand_design": 5,
+    "information": 6,
+    "advisory": 3,
+    "craft_village": 2,
+    "cluster_planning": 3,
+    "linkage": 2,
     "organisation_capacity": 3,
 }
 DISTRICT_ACTIVITY_WEIGHTS: dict[str, int] = {
-    "vocational_training": 20, "startup_training": 2, "workshop_training": 8, "study_tour": 2, "demo_model": 6,
-    "machinery_transfer": 30, "cleaner_production": 1, "typical_product": 5, "trade_fair": 3, "brand_design": 5,
-    "information": 6, "advisory": 2, "craft_village": 4, "cluster_planning": 1, "linkage": 1,
+    "vocational_training": 20,
+    "startup_training": 2,
+    "workshop_training": 8,
+    "study_tour": 2,
+    "demo_model": 6,
+    "machinery_transfer": 30,
+    "cleaner_production": 1,
+    "typical_product": 5,
+    "trade_fair": 3,
+    "brand_design": 5,
+    "information": 6,
+    "advisory": 2,
+    "craft_village": 4,
+    "cluster_planning": 1,
+    "linkage": 1,
 }
 
 # Support per project in triệu đồng for 2014 (low, high), and counterpart as a multiple of support.
 SUPPORT_RANGE_2014: dict[str, tuple[float, float]] = {
-    "vocational_training": (40, 120), "startup_training": (30, 80), "workshop_training": (20, 60),
-    "study_tour": (50, 150), "demo_model": (150, 250), "machinery_transfer": (100, 250),
-    "cleaner_production": (100, 220), "typical_product": (30, 100), "trade_fair": (50, 200),
-    "brand_design": (30, 80), "information": (20, 50), "advisory": (20, 60), "craft_village": (30, 80),
-    "cluster_planning": (150, 250), "linkage": (50, 150), "organisation_capacity": (20, 80),
+    "vocational_training": (40, 120),
+    "startup_training": (30, 80),
+    "workshop_training": (20, 60),
+    "study_tour": (50, 150),
+    "demo_model": (150, 250),
+    "machinery_transfer": (100, 250),
+    "cleaner_production": (100, 220),
+    "typical_product": (30, 100),
+    "trade_fair": (50, 200),
+    "brand_design": (30, 80),
+    "information": (20, 50),
+    "advisory": (20, 60),
+    "craft_village": (30, 80),
+    "cluster_planning": (150, 250),
+    "linkage": (50, 150),
+    "organisation_capacity": (20, 80),
 }
 COUNTERPART_RATIO: dict[str, tuple[float, float]] = {
-    "vocational_training": (0.0, 0.2), "startup_training": (0.0, 0.0), "workshop_training": (0.0, 0.0),
-    "study_tour": (0.0, 0.0), "demo_model": (1.0, 3.0), "machinery_transfer": (1.0, 3.0),
-    "cleaner_production": (0.5, 2.0), "typical_product": (0.0, 0.0), "trade_fair": (0.0, 0.0),
-    "brand_design": (0.2, 0.6), "information": (0.0, 0.0), "advisory": (0.1, 0.3), "craft_village": (0.0, 0.0),
-    "cluster_planning": (0.3, 1.0), "linkage": (0.5, 1.0), "organisation_capacity": (0.0, 0.0),
+    "vocational_training": (0.0, 0.2),
+    "startup_training": (0.0, 0.0),
+    "workshop_training": (0.0, 0.0),
+    "study_tour": (0.0, 0.0),
+    "demo_model": (1.0, 3.0),
+    "machinery_transfer": (1.0, 3.0),
+    "cleaner_production": (0.5, 2.0),
+    "typical_product": (0.0, 0.0),
+    "trade_fair": (0.0, 0.0),
+    "brand_design": (0.2, 0.6),
+    "information": (0.0, 0.0),
+    "advisory": (0.1, 0.3),
+    "craft_village": (0.0, 0.0),
+    "cluster_planning": (0.3, 1.0),
+    "linkage": (0.5, 1.0),
+    "organisation_capacity": (0.0, 0.0),
 }
 TRAINEES_RANGE: dict[str, tuple[int, int]] = {"vocational_training": (20, 60), "startup_training": (25, 50)}
 
