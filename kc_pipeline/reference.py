@@ -315,7 +315,7 @@ def _load_units(directory: Path) -> dict[str, OrgUnit]:
         units[code] = unit
     for code, unit in units.items():
         if unit.parent_code and unit.parent_code not in units:
-            raise ReferenceDataError(f"{rows.path}: unit {code} has unknown parent_code {unit.parent_code!r}")
+            raise rows.fail(seen[code], f"unit {code} has unknown parent_code {unit.parent_code!r}")
     return units
 
 
@@ -442,22 +442,21 @@ def _load_reference_cached(directory: Path, _stamp: tuple[tuple[str, int], ...])
         ),
     )
 
+    column_seen: dict[str, tuple[str, int]] = {}  # folded heading -> (field, line)
+
     def build_column(r: _Rows, ln: int, row: dict[str, str]) -> ColumnField:
         kind = r.need(ln, row, "kind")
         if kind not in COLUMN_KINDS:
             raise r.fail(ln, f"kind must be among {sorted(COLUMN_KINDS)}, got {kind!r}")
         aliases = _split(r.need(ln, row, "aliases"))
+        for alias in aliases:
+            other, other_line = column_seen.setdefault(fold(alias), (row["field"], ln))
+            if other != row["field"]:
+                names = f"{other} (line {other_line}) and {row['field']}"
+                raise r.fail(ln, f"heading {alias!r} names both {names}")
         return ColumnField(row["field"], kind, aliases)
 
     columns = _load_simple(directory / "columns.csv", "field", ("kind", "aliases"), build_column)
-    column_seen: dict[str, str] = {}
-    for col in columns.values():
-        assert isinstance(col, ColumnField)
-        for alias in col.aliases:
-            other = column_seen.setdefault(fold(alias), col.field)
-            if other != col.field:
-                path = directory / "columns.csv"
-                raise ReferenceDataError(f"{path}: heading {alias!r} names both {other} and {col.field}")
 
     rule_rows = _Rows(directory / "row_rules.csv", ("rule", "match", "pattern"))
     rules: list[RowRule] = []

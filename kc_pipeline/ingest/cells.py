@@ -21,6 +21,9 @@ from kc_pipeline.ingest import legacy_fonts
 from kc_pipeline.ingest.sniff import UnreadableWorkbook
 
 _LEGACY_FONT_RX = re.compile(rb'<name\s+val="(\.vn[^"]*|vni[- ][^"]*)"', re.IGNORECASE)
+# Vietnamese letters and tone marks outside Latin-1: legacy text is stored as cp1252 characters and never
+# holds them, so a cell that does is Unicode typed or pasted into a legacy-font cell, and is kept as is.
+_UNICODE_ONLY_VI = re.compile("[ăĂđĐĩĨũŨơƠưƯ\u0300-\u0323\u1ea0-\u1ef9]")
 
 Merge = tuple[int, int, int, int]  # 0-based first row, first col, last row, last col (inclusive)
 
@@ -106,7 +109,7 @@ def _fill_with_fonts(data: bytes, grids: list[SheetGrid]) -> None:
                     value = cell.value
                     if isinstance(value, str):
                         found = legacy_fonts.encoding_for_font(cell.font.name if cell.font else None)
-                        if found is not None:
+                        if found is not None and not _UNICODE_ONLY_VI.search(value):
                             encoding, capital = found
                             decoded = legacy_fonts.decode(value, encoding, capital)
                             if decoded != value:

@@ -83,6 +83,8 @@ def _ole2_reason(data: bytes) -> UnreadableWorkbook:
 
 
 def _text_reason(data: bytes) -> UnreadableWorkbook:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text" is UTF-16 with a BOM
+        data = data[:8192].decode("utf-16", errors="replace").encode("utf-8")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) or b"<html" in head[:512]:
         return UnreadableWorkbook("html_renamed", "this is an HTML/XML page renamed to .xlsx, not a workbook")

@@ -32,6 +32,14 @@ _NUMBERING_CELL = re.compile(r"^\(?\s*\d{1,2}\s*\)?$|^\(?[A-Z]\)?$")
 _SEQ_ONLY = re.compile(r"^\s*(\d+|[IVXLC]+|[a-zA-Z])\s*[.)]?\s*$")
 _UNIT_LINE = re.compile(r"\b(don vi tinh|dvt|don vi)\b")
 _LABEL_FIELDS = ("title", "seq")
+_LEADING_MARK = re.compile(r"^\s*([IVXLC]+|[A-Za-z]|\d+(?:\.\d+)*)\s*[.)/:-]")
+_FOLDED_MARK = re.compile(r"[ivxlc]+|[a-z]|\d+")
+
+
+def _marker(seq_text: str, label: str) -> str | None:
+    """A section's numbering ("II", "B", "1"), lower case, from its STT cell or the start of its label."""
+    m = _SEQ_ONLY.match(seq_text) or _LEADING_MARK.match(label)
+    return m.group(1).lower() if m else None
 
 
 @dataclass(slots=True)
@@ -102,6 +110,10 @@ class _SheetReader:
         self.activity: str | None = None
         self.section_start = header.last_row + 1
         self.funding_start = header.last_row + 1
+        # Numbering of the open funding section and programme/activity section, so that "Cộng II" or
+        # "Cộng B" finds the section it closes.
+        self.funding_marker: str | None = None
+        self.section_marker: str | None = None
         self.footer: IgnoreRule | None = None
 
     def _width(self) -> int:
@@ -305,22 +317,29 @@ class _SheetReader:
         trainees = None
         if "trainees" in self.col and self.col["trainees"] < len(cells):
             trainees = values.parse_int_count(cells[self.col["trainees"]]).value
-        words = fold(label).split()
-        funding_level = rule == "subtotal" and (
-            (len(words) > 1 and classify.is_roman(words[1]))
-            or (self.programme is None
-            and self.activity is None)
-        )
-        if rule == "total":
+        marks = [w for w in fold(label).split()[1:] if _FOLDED_MARK.fullmatch(w)]
+        mark = marks[0] if len(marks) == 1 else None
+        named = classify.funding_from_text(label, self.ref)  # "Tổng KCQG", "Cộng khuyến công địa phương"
+        if named or mark is None:
+            funding_level = bool(named) or (self.programme is None and self.activity is None)
+        elif mark in (self.section_marker, self.funding_marker):
+            funding_level = mark != self.section_marker
+        else:
+            funding_level = classify.is_roman(mark)
+        kind = rule
+        if rule == "total" and not self.out.rows:
+            # "Tổng cộng" above every project heads the table, like a section row with sums.
+            kind, scope, first = "section", (None, None, None), r + 1
+        elif rule == "total" or len(marks) > 1:  # "Cộng (I+II)" sums whole sections, like a total
             scope, first = (None, None, None), self.header.last_row + 1
         elif funding_level:
-            scope, first = (self.funding, None, None), self.funding_start
+            scope, first = (named or self.funding, None, None), self.funding_start
         else:
             scope, first = (self.funding, self.programme, self.activity), self.section_start
         total = TotalRow(
             self.sheet,
             r + 1,
-            rule,
+            kind,  # type: ignore[arg-type]
             label[:120],
             *scope,  # type: ignore[arg-type]
             amounts.get("total_vnd"),
@@ -343,19 +362,24 @@ class _SheetReader:
     ) -> bool:
         """Recognise a section row and move the current funding/programme/activity; False if not one."""
         seq = cells[seq_c] if seq_c is not None and seq_c < len(cells) else ""
-        numbered_project = isinstance(seq, int | float) and not isinstance(seq, bool)
         seq_text = _text(seq)
+        # A project number typed as text ("2", "3.") counts like the number itself.
+        numbered_project = (isinstance(seq, int | float) and not isinstance(seq, bool)) or bool(
+            re.fullmatch(r"\d+[.)]?", seq_text)
+        )
         core = classify.strip_numbering(label)
         if not core or len(core) > 160:
             return False
         folded = fold(core)
         ref = self.ref
         marked = classify.is_roman(seq_text) or bool(re.fullmatch(r"[A-Za-z][.)]?", seq_text)) or not seq_text
+        marker = _marker(seq_text, label)
         funding = classify.funding_from_text(core, ref) if len(folded) < 80 else None
         if funding and (not has_money or not numbered_project):
             self.funding, self.programme, self.activity = funding, None, None
             self.funding_from_sheet = False
             self.funding_start = self.section_start = r
+            self.funding_marker, self.section_marker = marker, None
             return self._section_done(r, cells, label, money, has_money)
         programme = None
         if folded.startswith(("chuong trinh", "ct ")) or folded.startswith("nhom"):
@@ -373,6 +397,7 @@ class _SheetReader:
             self.programme = programme or (ref.activities[activity].programme_code if activity else None)
             self.activity = activity
             self.section_start = r
+            self.section_marker = marker
             return self._section_done(r, cells, label, money, has_money)
         if marked and not has_money and not numbered_project and seq_text:
             self.issue(
@@ -383,6 +408,7 @@ class _SheetReader:
             )
             self.programme = self.activity = None
             self.section_start = r
+            self.section_marker = marker
             self.ignore(r, "section", label)
             return True
         return False
