@@ -144,12 +144,21 @@ def _check_zip(data: bytes, limits: ZipLimits) -> str:
                 "not_a_workbook", "the zip is not an Excel workbook (no xl/workbook.xml)"
             )
         for entry in entries:
-            if entry.filename.endswith((".xml", ".rels", ".vml")):
+            if is_parsed_part(entry.filename):
                 _check_prolog(archive, entry, limits)
         content_types = (
             _read_prolog(archive, "[Content_Types].xml", 1 << 16) if "[Content_Types].xml" in names else b""
         )
     return "xlsm" if b"macroEnabled" in content_types else "xlsx"
+
+
+def is_parsed_part(name: str) -> bool:
+    """Parts an XML parser of ours reads (calamine and :mod:`styles`); others are never parsed."""
+    return (
+        name in ("[Content_Types].xml", "xl/workbook.xml", "xl/styles.xml", "xl/sharedStrings.xml")
+        or name.endswith(".rels")
+        or (name.startswith("xl/worksheets/") and name.endswith(".xml"))
+    )
 
 
 def _read_prolog(archive: zipfile.ZipFile, name: str, size: int) -> bytes:
