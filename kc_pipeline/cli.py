@@ -20,6 +20,7 @@ examples:
   kc-pipeline samples data/incoming                 write sample district spreadsheets
   kc-pipeline inspect data/incoming/2021/dai-tu/ds.xlsx
                                                      show what the reader makes of one file
+  kc-pipeline validate data/incoming/2021           check files without loading anything
   kc-pipeline run                                    read every file in data/incoming
   kc-pipeline bench                                  measure the reader's speed
 
@@ -132,6 +133,63 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if report.success else 1
 
 
+def _collect(paths: Sequence[str]) -> list[Path]:
+    from kc_pipeline.ingest.dropfolder import WORKBOOK_SUFFIXES, is_temporary
+
+    found: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES and not is_temporary(p.name)
+            )
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(text)
+    return found
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kc_pipeline.ingest.batch import read_files
+    from kc_pipeline.validate.validator import validate_documents
+
+    try:
+        files = _collect(args.paths)
+    except FileNotFoundError as exc:
+        print(f"kc-pipeline validate: no such file or folder: {exc}", file=sys.stderr)
+        return 2
+    documents = read_files(files, store=None)
+    verdict = validate_documents(documents)
+    if args.json:
+        _print_json(verdict.to_dict())
+    else:
+        for f in verdict.files:
+            print(
+                f"{f.status:8} read {f.rows_read:5}  valid {f.rows_valid:5}  warned {f.rows_warned:4}  "
+                f"quarantined {f.rows_quarantined:4}  ignored {f.rows_ignored:4}  {f.path}"
+            )
+            if f.error:
+                print(f"         rejected: {f.error}")
+            for c in f.conflicts[: args.max_conflicts]:
+                where = f"{c['sheet']}!{c['row']}" if c["row"] else (c["sheet"] or "file")
+                column = f" [{c['column']}={c['value']!r}]" if c["column"] else ""
+                print(f"         {c['severity']:5} {where:16} {c['check']}{column}: {c['reason']}")
+            if len(f.conflicts) > args.max_conflicts:
+                print(f"         ... {len(f.conflicts) - args.max_conflicts} more (use --json for all)")
+        t = verdict.totals()
+        print(
+            f"{t['files']} files ({t['files_rejected']} rejected): read {t['rows_read']}, "
+            f"valid {t['rows_valid']}, "
+            f"warned {t['rows_warned']}, quarantined {t['rows_quarantined']}, ignored {t['rows_ignored']}. "
+            "Nothing was written."
+        )
+    quarantined = any(f.rows_quarantined or f.status == "rejected" for f in verdict.files)
+    return 1 if quarantined else 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from kc_pipeline.bench import main as bench_main
 
@@ -180,6 +238,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "validate",
+        help="check files without loading them (dry run)",
+        description="Read and validate files or folders and print, per file, rows read, valid, warned, "
+        "quarantined and ignored, with every conflict (sheet, row, column, value, reason). "
+        "Nothing is written. Exit 0: nothing quarantined; 1: something quarantined or rejected; "
+        "2: usage error.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched recursively)")
+    p.add_argument("--json", action="store_true", help="print JSON (keys: files, totals)")
+    p.add_argument("--max-conflicts", type=int, default=20, help="conflicts shown per file in text mode")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
         "bench",

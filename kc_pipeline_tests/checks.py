@@ -20,10 +20,17 @@ def assert_rows_accounted(result: ReadResult) -> None:
     }
 
 
+# Every result read through :func:`read` in this session; conftest validates them all in one batch
+# at the end and checks that each file adds up (rows read = valid + warned + quarantined + ignored).
+READ_DOCUMENTS: list[dict] = []
+
+
 def read(path: Path, **kwargs: object) -> ReadResult:
     """``read_workbook`` plus the row-accounting promise, which must hold for every file."""
     result = read_workbook(path, **kwargs)  # type: ignore[arg-type]
     assert_rows_accounted(result)
+    if "reference" not in kwargs:
+        READ_DOCUMENTS.append(result.to_dict())
     if result.status == "rejected":
         assert result.rows == [] and result.error
         assert any(i.severity == "ERROR" for i in result.issues)

@@ -354,7 +354,19 @@ def plan_file(ref: Reference, unit: OrgUnit, year: int, seed: int = 2021) -> Fil
     scale = MILLION if layout == "two_row_header" or (layout == "sections" and rng.random() < 0.5) else 1
     half_millions = scale == MILLION or rng.random() < (0.6 if layout == "text_amounts" else 0.4)
     maker = _ProjectMaker(rng, ref, unit, year, half_millions)
-    projects = [maker.project() for _ in range(maker.count())]
+    projects: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for _ in range(maker.count()):
+        # A real list names each project once; a second identical row would be a duplicate entry.
+        for _attempt in range(20):
+            project = maker.project()
+            identity = (project["funding_source"], project["title"], project["beneficiary"])
+            if identity not in seen:
+                break
+        if identity in seen:
+            continue
+        seen.add(identity)
+        projects.append(project)
     programme_order = {code: i for i, code in enumerate(ref.programmes)}
     activity_order = {code: i for i, code in enumerate(ref.activities)}
     projects.sort(

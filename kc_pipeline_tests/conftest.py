@@ -1,0 +1,22 @@
+"""Session-wide promise: every workbook the tests read must also add up after validation (P1)."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from kc_pipeline_tests.checks import READ_DOCUMENTS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_test_file_adds_up_after_validation() -> Iterator[None]:
+    yield
+    if not READ_DOCUMENTS:
+        return
+    from kc_pipeline.validate.validator import validate_documents
+
+    # One document per path (a test may read the same file twice); the same bytes at two paths stay two.
+    unique = list({doc["path"]: doc for doc in READ_DOCUMENTS}.values())
+    verdict = validate_documents(unique)
+    broken = [f.path for f in verdict.files if not f.adds_up]
+    assert not broken, f"files whose counts do not add up after validation: {broken}"
+    print(f"\n{len(unique)} workbooks written by the reader tests validated in one batch; all add up (P1)")
