@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from kc_pipeline.defs.core import core_validated_rows
 from kc_pipeline.defs.raw import raw_district_workbooks
 from kc_pipeline.defs.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[raw_district_workbooks],
+    assets=[raw_district_workbooks, core_validated_rows],
     resources=default_resources(),
 )

@@ -73,3 +73,45 @@ def test_run_prints_a_line_per_file(
     assert doc["success"] is True
     [line] = doc["files"]
     assert line["projects"] == 3 and line["errors"] == 0 and line["unit_code"] == "173"
+
+
+def test_validate_is_a_dry_run_with_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kc_pipeline_tests.validate.workbooks import MACHINE, row, write
+
+    good = write(
+        tmp_path / "in" / "2021" / "dai-tu" / "good.xlsx",
+        [row(1, MACHINE, 300_000_000, 100_000_000, 200_000_000)],
+    )
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert main(["validate", str(good.parent), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    [summary] = doc["files"]
+    keys = (
+        "path",
+        "file_id",
+        "status",
+        "rows_read",
+        "rows_valid",
+        "rows_warned",
+        "rows_quarantined",
+        "rows_ignored",
+        "conflicts",
+    )
+    assert all(k in summary for k in keys)
+    assert summary["rows_valid"] == 1 and doc["totals"]["rows_quarantined"] == 0
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written
+
+    bad = write(
+        tmp_path / "in" / "2021" / "vo-nhai" / "bad.xlsx",
+        [row(1, MACHINE, 300_000_000, "một trăm", 200_000_000)],
+        title="UBND HUYỆN VÕ NHAI",
+    )
+    assert main(["validate", str(tmp_path / "in")]) == 1
+    out = capsys.readouterr().out
+    assert "quarantined    1" in out and "bad_amount" in out and "Nothing was written." in out
+    assert bad.exists()
+
+    assert main(["validate", str(tmp_path / "missing.xlsx")]) == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["validate"])
+    assert usage.value.code == 2

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from kc_pipeline.defs.core import core_validated_rows
 from kc_pipeline.defs.partitions import partition_key, register_years, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
@@ -65,7 +66,7 @@ def run_pipeline(
     all_keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=instance)
     for first, last in contiguous_ranges(all_keys, wanted):
         result = dg.materialize(
-            [raw_district_workbooks],
+            [raw_district_workbooks, core_validated_rows],
             instance=instance,
             resources={"drop_folder": drop},
             tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},

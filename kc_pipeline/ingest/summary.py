@@ -40,8 +40,8 @@ def file_line(doc: dict[str, Any]) -> dict[str, Any]:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"  # amounts; years and counts stay as written
     return str(value).replace("|", "/").replace("\n", " ")[:60]
 
 

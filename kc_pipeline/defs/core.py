@@ -1,0 +1,168 @@
+"""core_validated_rows: every staged row validated in one batch, quarantined with reasons or kept."""
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from kc_pipeline.defs.partitions import unit_year, unit_year_partitions
+from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
+from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline.ingest.model import PROJECT_FIELDS
+from kc_pipeline.ingest.staging import reader_version, write_json_atomic
+from kc_pipeline.ingest.summary import markdown_table
+from kc_pipeline.reference import load_reference
+from kc_pipeline.validate.checks import CheckOutcome, check_definitions, evaluate_checks
+from kc_pipeline.validate.rules import load_rules
+from kc_pipeline.validate.validator import BatchVerdict, validate_documents
+
+VALIDATED_ROWS = "core_validated_rows"
+CHECKS = check_definitions(load_reference(), load_rules())
+ROW_COLUMNS = ("file_id", "project_key", *PROJECT_FIELDS, "inferred", "converted", "raw", "status", "reasons")
+
+
+def validated_path(drop: DropFolder, slug: str, year: int) -> Path:
+    return drop.staging.root / "validated" / str(year) / f"{slug}.json"
+
+
+def _documents(drop: DropFolder, slug: str, year: int) -> list[dict[str, Any]]:
+    import json
+
+    manifest = partition_manifest_path(drop, slug, year)
+    if not manifest.is_file():
+        return []
+    docs = []
+    for entry in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
+        doc = drop.staging.load(entry["file_id"]) if entry["file_id"] else None
+        if doc is None:
+            doc = {
+                "path": entry["path"],
+                "file_id": entry["file_id"],
+                "status": "rejected",
+                "rows": [],
+                "ignored": [],
+                "issues": [],
+                "rows_read": 0,
+                "error": "staged result missing",
+            }
+        doc["path"] = entry["path"]
+        docs.append(doc)
+    return docs
+
+
+def _json_rows(frame: Any) -> list[dict[str, Any]]:
+    rows = frame[list(ROW_COLUMNS)].astype(object).where(frame[list(ROW_COLUMNS)].notna(), None)
+    return rows.to_dict(orient="records")
+
+
+def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
+    examples = outcome.examples
+    metadata: dict[str, Any] = {
+        "rows_failing": outcome.rows_failing,
+        "rows_quarantined": outcome.rows_quarantined,
+    }
+    if examples:
+        columns = list(examples[0])
+        metadata["failing_rows"] = dg.MetadataValue.md(markdown_table(examples, columns, limit=len(examples)))
+    return dg.AssetCheckResult(
+        check_name=outcome.name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+        description=outcome.description,
+        metadata=metadata,
+    )
+
+
+def write_partition_outputs(
+    drop: DropFolder,
+    wanted: list[tuple[str, int]],
+    verdict: BatchVerdict,
+    docs_by_partition: dict[tuple[str, int], list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Per unit-year: the file summaries and every row with its status and reasons."""
+    rows_by_file: dict[str, list[dict[str, Any]]] = {}
+    for row in _json_rows(verdict.rows) if len(verdict.rows) else []:
+        rows_by_file.setdefault(row["file_id"], []).append(row)
+    by_path = {f.path: f for f in verdict.files}
+    lines = []
+    for slug, year in wanted:
+        files = [by_path[d["path"]] for d in docs_by_partition[(slug, year)]]
+        rows = [r for f in files for r in rows_by_file.get(f.file_id, []) if _belongs(r, f)]
+        write_json_atomic(
+            validated_path(drop, slug, year),
+            {
+                "unit": slug,
+                "year": year,
+                "files": [f.to_dict() for f in files],
+                "rows": rows,
+            },
+        )
+        lines.append(
+            {
+                "unit": slug,
+                "year": year,
+                "files": len(files),
+                "valid": sum(f.rows_valid for f in files),
+                "warned": sum(f.rows_warned for f in files),
+                "quarantined": sum(f.rows_quarantined for f in files),
+                "ignored": sum(f.rows_ignored for f in files),
+                "rejected_files": sum(1 for f in files if f.status == "rejected"),
+            }
+        )
+    return lines
+
+
+def _belongs(row: dict[str, Any], verdict_file: Any) -> bool:
+    return row.get("file_id") == verdict_file.file_id
+
+
+@dg.asset(
+    name=VALIDATED_ROWS,
+    group_name="core",
+    kinds={"great_expectations", "pandas"},
+    owners=["team:data-engineering"],
+    deps=[raw_district_workbooks],
+    partitions_def=unit_year_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    code_version=reader_version(),
+    check_specs=[
+        dg.AssetCheckSpec(c.name, asset=VALIDATED_ROWS, blocking=c.blocking, description=c.description)
+        for c in CHECKS
+    ],
+    description=(
+        "Every staged row validated in one batch: the Great Expectations suite built from the reference "
+        "data, the rules of `data/reference/validation_rules.csv`, reconciliation with each file's own "
+        "totals, and outliers. Rows with an ERROR finding are quarantined with every reason; WARN rows "
+        "load with their warnings. Per file, rows read = valid + warned + quarantined + ignored."
+    ),
+)
+def core_validated_rows(context: AssetExecutionContext, drop_folder: DropFolder) -> dg.MaterializeResult:
+    reference = drop_folder.reference()
+    wanted = [unit_year(k) for k in context.partition_keys]
+    docs_by_partition = {key: _documents(drop_folder, *key) for key in wanted}
+    documents = [doc for key in wanted for doc in docs_by_partition[key]]
+    verdict = validate_documents(documents, reference, rules=load_rules(reference.directory))
+    lines = write_partition_outputs(drop_folder, wanted, verdict, docs_by_partition)
+    outcomes = evaluate_checks(CHECKS, verdict)
+    totals = verdict.totals()
+    context.log.info(f"validated {totals}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": totals["rows_valid"] + totals["rows_warned"],
+            "rows_read": totals["rows_read"],
+            "rows_valid": totals["rows_valid"],
+            "rows_warned": totals["rows_warned"],
+            "rows_quarantined": totals["rows_quarantined"],
+            "rows_ignored": totals["rows_ignored"],
+            "files_rejected": totals["files_rejected"],
+            "by_unit_year": dg.MetadataValue.md(
+                markdown_table(
+                    lines,
+                    ("unit", "year", "files", "valid", "warned", "quarantined", "ignored", "rejected_files"),
+                    limit=200,
+                )
+            ),
+        },
+        check_results=[_check_result(o) for o in outcomes],
+    )
