@@ -66,9 +66,14 @@ def kc_reader_parallel(paths: list[Path]) -> None:
 
 
 def corpus(work_dir: Path, years: range) -> list[Path]:
+    import hashlib
+
+    import kc_pipeline.samples as samples
     from kc_pipeline.samples import generate_corpus
 
-    target = work_dir / f"samples-{years.start}-{years.stop - 1}"
+    source = b"".join(p.read_bytes() for p in sorted(Path(samples.__file__).parent.glob("*.py")))
+    version = hashlib.sha256(source).hexdigest()[:8]  # a changed generator writes a new corpus
+    target = work_dir / f"samples-{years.start}-{years.stop - 1}-{version}"
     marker = target / ".complete"
     if not marker.exists():
         generate_corpus(target, years)
@@ -85,6 +90,45 @@ def bench_reader(paths: list[Path]) -> dict[str, Any]:
         "floor probe: inflate + expat": _median_seconds(lambda: floor_probe(paths)),
     }
     return {"files": len(paths), "rows": rows, "seconds": results}
+
+
+def bench_validation(paths: list[Path]) -> dict[str, Any]:
+    """GX suite once over the whole batch, against one GX run per file, on the same frame."""
+    from kc_pipeline.ingest.reader import read_workbook
+    from kc_pipeline.reference import load_reference
+    from kc_pipeline.validate import gx_suite
+    from kc_pipeline.validate.frame import build_frame
+    from kc_pipeline.validate.validator import validate_documents
+
+    reference = load_reference()
+    documents = [read_workbook(p, reference).to_dict() for p in paths]
+    frame = build_frame(documents)
+    specs = gx_suite.build_expectations(reference)
+    gx_suite.run_suite(frame, specs)  # warm-up: GX import and context
+    results = {
+        "GX suite, one batch": _median_seconds(lambda: gx_suite.run_suite(frame, specs)),
+        "GX suite, one run per file": _median_seconds(lambda: gx_suite.run_suite_per_file(frame, specs)),
+        "whole validation (GX + rules + reconcile + outliers), one batch": _median_seconds(
+            lambda: validate_documents(documents, reference)
+        ),
+    }
+    return {"files": len(documents), "rows": len(frame), "seconds": results}
+
+
+def render_validation(validation: dict[str, Any]) -> str:
+    seconds = validation["seconds"]
+    baseline = seconds["GX suite, one run per file"]
+    lines = [
+        f"Validation: {validation['files']} files, {validation['rows']:,} project rows (median of {REPEATS})",
+        "",
+        "| what | seconds | rows/s | speed vs one GX run per file |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, value in seconds.items():
+        lines.append(
+            f"| {name} | {value:.3f} | {validation['rows'] / value:,.0f} | {baseline / value:.1f}x |"
+        )
+    return "\n".join(lines)
 
 
 def render(reader: dict[str, Any]) -> str:
@@ -108,14 +152,20 @@ def main(*, quick: bool = False, out_dir: Path = Path(".bench")) -> int:
     years = range(2023, 2026) if quick else range(2014, 2026)
     paths = corpus(out_dir, years)
     reader = bench_reader(paths)
-    table = render(reader)
-    print(table)
-    versions = {p: md.version(p) for p in ("python-calamine", "openpyxl", "pandas", "dagster")}
+    print(render(reader))
+    validation = bench_validation(paths)
+    print()
+    print(render_validation(validation))
+    versions = {
+        p: md.version(p) for p in ("python-calamine", "openpyxl", "pandas", "great-expectations", "dagster")
+    }
     print(
         f"\nmachine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}; "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
     )
-    (out_dir / "results.json").write_text(json.dumps({"reader": reader, "versions": versions}, indent=2))
+    (out_dir / "results.json").write_text(
+        json.dumps({"reader": reader, "validation": validation, "versions": versions}, indent=2)
+    )
     kc = reader["seconds"]["kc reader (1 process)"]
     ratio = reader["seconds"]["pandas.read_excel, openpyxl"] / kc
     print(f"\nreader speed-up over pandas+openpyxl (1 process): {ratio:.2f}x (goal: at least 3x)")

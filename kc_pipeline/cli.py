@@ -115,19 +115,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     report = run_pipeline(drop)
     lines = [file_line(d) for d in report.documents]
+    verdicts = {v["path"]: v for v in report.verdicts}
+    for line in lines:
+        v = verdicts.get(line["path"], {})
+        line.update(
+            {k: v.get(k, 0) for k in ("rows_valid", "rows_warned", "rows_quarantined", "rows_ignored")}
+        )
     if args.json:
         _print_json({"success": report.success, "runs": report.runs, "files": lines})
     else:
         for line in lines:
             print(
-                f"{line['status']:8} {line['rows_read']:6} read {line['projects']:5} projects "
-                f"{line['ignored']:5} ignored {line['errors']:3} errors {line['warnings']:3} warnings  "
-                f"{line['path']}" + (f"  ({line['error']})" if line["error"] else "")
+                f"{line['status']:8} read {line['rows_read']:5}  valid {line['rows_valid']:5}  "
+                f"warned {line['rows_warned']:4}  quarantined {line['rows_quarantined']:4}  "
+                f"ignored {line['rows_ignored']:4}  {line['path']}"
+                + (f"  ({line['error']})" if line["error"] else "")
             )
-        errors = sum(line["errors"] for line in lines)
-        projects = sum(line["projects"] for line in lines)
+        total = {k: sum(line[k] for line in lines) for k in ("rows_valid", "rows_warned", "rows_quarantined")}
+        rejected = sum(1 for line in lines if line["status"] == "rejected")
         print(
-            f"{len(lines)} files, {projects} projects, {errors} errors in {len(report.runs)} Dagster run(s): "
+            f"{len(lines)} files ({rejected} rejected): {total['rows_valid']} valid, "
+            f"{total['rows_warned']} warned, {total['rows_quarantined']} quarantined rows, "
+            f"in {len(report.runs)} Dagster run(s): "
             + ("success" if report.success else "FAILED")
         )
     return 0 if report.success else 1

@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from kc_pipeline.defs.partitions import unit_year, unit_year_partitions
+from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.ingest.model import PROJECT_FIELDS
@@ -144,6 +144,18 @@ def core_validated_rows(context: AssetExecutionContext, drop_folder: DropFolder)
     documents = [doc for key in wanted for doc in docs_by_partition[key]]
     verdict = validate_documents(documents, reference, rules=load_rules(reference.directory))
     lines = write_partition_outputs(drop_folder, wanted, verdict, docs_by_partition)
+    for line in lines:
+        # Per unit-year counts as observations, so each cell of the partition grid shows its own numbers.
+        context.log_event(
+            dg.AssetObservation(
+                asset_key=VALIDATED_ROWS,
+                partition=str(partition_key(line["unit"], line["year"])),
+                metadata={
+                    k: line[k]
+                    for k in ("files", "valid", "warned", "quarantined", "ignored", "rejected_files")
+                },
+            )
+        )
     outcomes = evaluate_checks(CHECKS, verdict)
     totals = verdict.totals()
     context.log.info(f"validated {totals}")

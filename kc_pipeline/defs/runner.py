@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from kc_pipeline.defs.core import core_validated_rows
+from kc_pipeline.defs.core import core_validated_rows, validated_path
 from kc_pipeline.defs.partitions import partition_key, register_years, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
@@ -25,6 +25,7 @@ class RunReport:
     runs: list[str] = field(default_factory=list)
     partitions: list[str] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)  # per file: valid / warned / quarantined
 
 
 def contiguous_ranges(all_keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
@@ -77,7 +78,17 @@ def run_pipeline(
         report.success = report.success and result.success
     report.partitions = sorted(wanted)
     report.documents = _staged_documents(drop, files)
+    report.verdicts = _validated_files(drop, files)
     return report
+
+
+def _validated_files(drop: DropFolder, files: list[dropfolder.DropFile]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for slug, year in dict.fromkeys((f.unit_slug, f.year) for f in files):
+        path = validated_path(drop, slug, year)
+        if path.is_file():
+            out.extend(json.loads(path.read_text(encoding="utf-8"))["files"])
+    return out
 
 
 def _staged_documents(drop: DropFolder, files: list[dropfolder.DropFile]) -> list[dict[str, Any]]:

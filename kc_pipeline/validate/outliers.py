@@ -1,7 +1,8 @@
 """Amounts far from what the same activity usually costs: the signature of a đồng/triệu mix-up.
 
 A robust z-score on log10(support) per activity, over every row of the batch (all units and
-years together, plus any history given); only a warning, since a big project can be real.
+years together, plus any history given), and at least ten times away from the median; only a
+warning, since a big project can be real.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import pandas as pd
 
 MIN_SAMPLES = 8
 Z_LIMIT = 3.5
+# And at least a factor of ten from the median: a tight activity must not flag ordinary variation.
+MIN_LOG10_DISTANCE = 1.0
 
 
 def outlier_mask(
@@ -44,5 +47,6 @@ def outlier_mask(
     joined = pd.DataFrame({"activity_code": frame["activity_code"], "log": logs}).join(
         stats, on="activity_code"
     )
-    z = 0.6745 * (joined["log"] - joined["median"]) / joined["mad"]
-    return out | (z.abs() > Z_LIMIT).fillna(False)
+    distance = (joined["log"] - joined["median"]).abs()
+    z = 0.6745 * distance / joined["mad"]
+    return out | ((z > Z_LIMIT) & (distance >= MIN_LOG10_DISTANCE)).fillna(False)
