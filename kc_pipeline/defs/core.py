@@ -9,7 +9,6 @@ from dagster import AssetExecutionContext
 from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
-from kc_pipeline.ingest.model import PROJECT_FIELDS
 from kc_pipeline.ingest.staging import reader_version, write_json_atomic
 from kc_pipeline.ingest.summary import markdown_table
 from kc_pipeline.reference import load_reference
@@ -19,7 +18,6 @@ from kc_pipeline.validate.validator import BatchVerdict, validate_documents
 
 VALIDATED_ROWS = "core_validated_rows"
 CHECKS = check_definitions(load_reference(), load_rules())
-ROW_COLUMNS = ("file_id", "project_key", *PROJECT_FIELDS, "inferred", "converted", "raw", "status", "reasons")
 
 
 def validated_path(drop: DropFolder, slug: str, year: int) -> Path:
@@ -51,11 +49,6 @@ def _documents(drop: DropFolder, slug: str, year: int) -> list[dict[str, Any]]:
     return docs
 
 
-def _json_rows(frame: Any) -> list[dict[str, Any]]:
-    rows = frame[list(ROW_COLUMNS)].astype(object).where(frame[list(ROW_COLUMNS)].notna(), None)
-    return rows.to_dict(orient="records")
-
-
 def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     examples = outcome.examples
     metadata: dict[str, Any] = {
@@ -81,22 +74,15 @@ def write_partition_outputs(
     docs_by_partition: dict[tuple[str, int], list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
     """Per unit-year: the file summaries and every row with its status and reasons."""
-    rows_by_file: dict[str, list[dict[str, Any]]] = {}
-    for row in _json_rows(verdict.rows) if len(verdict.rows) else []:
-        rows_by_file.setdefault(row["file_id"], []).append(row)
+    rows_by_path = verdict.rows_by_path()
     by_path = {f.path: f for f in verdict.files}
     lines = []
     for slug, year in wanted:
         files = [by_path[d["path"]] for d in docs_by_partition[(slug, year)]]
-        rows = [r for f in files for r in rows_by_file.get(f.file_id, []) if _belongs(r, f)]
+        rows = [r for f in files for r in rows_by_path.get(f.path, [])]
         write_json_atomic(
             validated_path(drop, slug, year),
-            {
-                "unit": slug,
-                "year": year,
-                "files": [f.to_dict() for f in files],
-                "rows": rows,
-            },
+            {"unit": slug, "year": year, "files": [f.to_dict() for f in files], "rows": rows},
         )
         lines.append(
             {
@@ -111,10 +97,6 @@ def write_partition_outputs(
             }
         )
     return lines
-
-
-def _belongs(row: dict[str, Any], verdict_file: Any) -> bool:
-    return row.get("file_id") == verdict_file.file_id
 
 
 @dg.asset(

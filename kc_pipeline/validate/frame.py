@@ -20,7 +20,16 @@ INTEGER_FIELDS = (
     "models",
     "clusters",
 )
-FRAME_COLUMNS = ("file_id", *PROJECT_FIELDS, "project_key", "unit_year", "inferred", "converted", "raw")
+FRAME_COLUMNS = (
+    "path",
+    "file_id",
+    *PROJECT_FIELDS,
+    "project_key",
+    "unit_year",
+    "inferred",
+    "converted",
+    "raw",
+)
 
 
 def build_frame(documents: Iterable[dict[str, Any]]) -> pd.DataFrame:
@@ -33,6 +42,7 @@ def build_frame(documents: Iterable[dict[str, Any]]) -> pd.DataFrame:
         for row in doc.get("rows", []):
             record = {name: row.get(name) for name in PROJECT_FIELDS}
             record["file_id"] = file_id
+            record["path"] = doc["path"]
             record["project_key"] = project_key(
                 row.get("unit_code"),
                 row.get("year"),

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from kc_pipeline.ingest.model import PROJECT_FIELDS
 from kc_pipeline.reference import Reference, load_reference
 from kc_pipeline.validate import gx_suite
 from kc_pipeline.validate.findings import Finding
@@ -25,6 +26,17 @@ from kc_pipeline.validate.reconcile import reconcile
 from kc_pipeline.validate.rules import Rule, load_rules, violations
 
 RowKey = tuple[str, str, int]
+ROW_COLUMNS = (
+    "path",
+    "file_id",
+    "project_key",
+    *PROJECT_FIELDS,
+    "inferred",
+    "converted",
+    "raw",
+    "status",
+    "reasons",
+)
 
 
 @dataclass
@@ -78,6 +90,20 @@ class BatchVerdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": [f.to_dict() for f in self.files], "totals": self.totals()}
+
+    def row_records(self) -> list[dict[str, Any]]:
+        """Every row as a JSON-ready dict (missing values as None), with its status and reasons."""
+        if not len(self.rows):
+            return []
+        columns = [c for c in ROW_COLUMNS if c in self.rows.columns]
+        frame = self.rows[columns].astype(object)
+        return frame.where(frame.notna(), None).to_dict(orient="records")
+
+    def rows_by_path(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in self.row_records():
+            out[row["path"]].append(row)
+        return out
 
 
 def _reader_findings(doc: dict[str, Any], row_keys: set[RowKey]) -> list[Finding]:
