@@ -136,8 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(
             f"{len(lines)} files ({rejected} rejected): {total['rows_valid']} valid, "
             f"{total['rows_warned']} warned, {total['rows_quarantined']} quarantined rows, "
-            f"in {len(report.runs)} Dagster run(s): "
-            + ("success" if report.success else "FAILED")
+            f"in {len(report.runs)} Dagster run(s): " + ("success" if report.success else "FAILED")
         )
     return 0 if report.success else 1
 

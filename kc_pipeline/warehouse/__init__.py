@@ -1,0 +1,1 @@
+"""The warehouse: schema, migrations, loading with history, and queries (no Dagster here)."""

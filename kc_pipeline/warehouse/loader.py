@@ -1,0 +1,413 @@
+"""Load one unit-year into the warehouse, in one transaction, keeping history.
+
+The drop folder is the source of truth: the current projects of a unit-year are the loadable rows
+of the files now in ``<year>/<unit>/``. A load compares them with the current versions in
+``core_projects`` by project key and content hash: new keys are inserted, changed ones get a new
+version (the old one a ``valid_to``), vanished ones are closed, never deleted, and unchanged ones
+are left alone. The same bytes loaded again change nothing (P2); everything happens in one
+transaction, so a crash leaves the warehouse as it was (P3); the unit-year is locked first
+(PostgreSQL advisory lock; SQLite ``BEGIN IMMEDIATE``) and a partial unique index forbids two
+current versions of a project (P5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+
+from kc_pipeline.keys import project_key
+from kc_pipeline.warehouse.schema import (
+    PROJECT_DATA_COLUMNS,
+    core_loads,
+    core_projects,
+    core_quarantined_rows,
+    core_source_files,
+)
+
+LOADABLE = ("valid", "warned")
+INSERT_COLUMNS = (
+    "project_key", "year", "unit_code", *PROJECT_DATA_COLUMNS, "inferred", "warnings", "content_hash",
+    "source_file_id", "source_sheet", "source_row", "valid_from",
+)  # fmt: skip
+Hook = Callable[[str], None]
+
+
+@dataclass
+class LoadSummary:
+    unit_code: str
+    year: int
+    files: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    closed: int = 0
+    quarantined: int = 0
+    conflicts: int = 0
+    superseded_files: int = 0
+    nothing_changed: bool = False
+    conflict_details: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    """What makes two versions of a project different (not where or when they were read)."""
+    values = [row.get("year"), row.get("unit_code"), *(row.get(c) for c in PROJECT_DATA_COLUMNS)]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def lock_key(unit_code: str, year: int) -> int:
+    """A stable signed 64-bit key for the unit-year's advisory lock."""
+    digest = hashlib.sha256(f"kc-pipeline:{unit_code}:{year}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _received_at(path: str | None, default: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime, UTC) if path else default
+    except OSError:
+        return default
+
+
+def _project_row(row: dict[str, Any], unit_code: str, year: int, now: datetime) -> dict[str, Any]:
+    out = {c: row.get(c) for c in PROJECT_DATA_COLUMNS}
+    out["unit_code"], out["year"] = unit_code, year  # the folder decides where a project belongs
+    out["project_key"] = project_key(
+        unit_code,
+        year,
+        row.get("funding_source"),
+        row.get("title"),
+        row.get("project_code"),
+        row.get("beneficiary"),
+    )
+    out["inferred"] = json.dumps(row.get("inferred") or [], ensure_ascii=False)
+    warnings = [r for r in row.get("reasons") or [] if r.get("severity") == "WARN"]
+    out["warnings"] = json.dumps(warnings, ensure_ascii=False, default=str) if warnings else None
+    out["content_hash"] = content_hash(out)
+    out["source_file_id"] = row["file_id"]
+    out["source_sheet"] = row["source_sheet"]
+    out["source_row"] = int(row["source_row"])
+    out["valid_from"] = now
+    return out
+
+
+def _lock(conn: Connection, unit_code: str, year: int) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (lock_key(unit_code, year),))
+    # SQLite: the engine opens every transaction with BEGIN IMMEDIATE: one writer at a time.
+
+
+def _conflicts(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Rows whose project key also appears in another current file of the unit-year."""
+    files_by_key: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        files_by_key[row["project_key"]].add(row["source_file_id"])
+    out: dict[int, dict[str, Any]] = {}
+    for i, row in enumerate(rows):
+        others = files_by_key[row["project_key"]] - {row["source_file_id"]}
+        if others:
+            out[i] = {
+                "check": "project_key_conflict",
+                "severity": "ERROR",
+                "column": "project_key",
+                "value": row["project_key"],
+                "message": f"the same project is also in file(s) {', '.join(sorted(o[:12] for o in others))} "
+                "of this unit-year; correct one of them",
+            }
+    return out
+
+
+def _insert_projects(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    columns = ", ".join(INSERT_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        _copy_insert(conn, rows, columns)
+        return
+    placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
+    tuples = [tuple(_sqlite_value(r[c]) for c in INSERT_COLUMNS) for r in rows]
+    conn.exec_driver_sql(f"INSERT INTO core_projects ({columns}) VALUES ({placeholders})", tuples)
+
+
+def _sqlite_value(value: Any) -> Any:
+    return value.isoformat(sep=" ") if isinstance(value, datetime) else value
+
+
+def _copy_insert(conn: Connection, rows: list[dict[str, Any]], columns: str) -> None:
+    """COPY into a temporary staging table, then one set-based INSERT into core_projects."""
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS kc_stage_projects "
+            "(LIKE core_projects INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        cursor.execute("TRUNCATE kc_stage_projects")
+        with cursor.copy(f"COPY kc_stage_projects ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[c] for c in INSERT_COLUMNS))
+        cursor.execute(f"INSERT INTO core_projects ({columns}) SELECT {columns} FROM kc_stage_projects")
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def load_unit_year(
+    engine: Engine,
+    unit_code: str,
+    year: int,
+    files: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
+    *,
+    relative_paths: dict[str, str] | None = None,
+    now: datetime | None = None,
+    hook: Hook | None = None,
+) -> LoadSummary:
+    """Make the warehouse's current state of ``unit_code``/``year`` that of ``files`` and ``rows``.
+
+    ``files`` are the validated file summaries of the unit-year's folder (path, file_id, status,
+    counts), ``rows`` every row of them with its status and reasons. ``hook`` is called between
+    steps with the step's name (tests use it to crash a load half-way).
+    """
+    now = now or _now()
+    relative_paths = relative_paths or {}
+    step = hook or (lambda _name: None)
+    summary = LoadSummary(unit_code, year, files=len(files))
+    incoming = [
+        _project_row(r, unit_code, year, now) | {"_source": r} for r in rows if r["status"] in LOADABLE
+    ]
+    quarantine = [r for r in rows if r["status"] not in LOADABLE]
+    conflicts = _conflicts(incoming)
+    if conflicts:
+        for i in sorted(conflicts, reverse=True):
+            source = incoming.pop(i)["_source"]
+            quarantine.append(
+                dict(source, status="quarantined", reasons=[*source.get("reasons", []), conflicts[i]])
+            )
+            summary.conflict_details.append(
+                {
+                    "file_id": source["file_id"],
+                    "sheet": source["source_sheet"],
+                    "row": source["source_row"],
+                    **conflicts[i],
+                }
+            )
+        summary.conflicts = len(conflicts)
+    file_ids = {f["file_id"] for f in files if f.get("file_id")}
+
+    with engine.begin() as conn:
+        _lock(conn, unit_code, year)
+        step("locked")
+        known = {
+            r.file_id: r
+            for r in conn.execute(
+                select(
+                    core_source_files.c.file_id, core_source_files.c.status, core_source_files.c.path
+                ).where(core_source_files.c.unit_code == unit_code, core_source_files.c.year == year)
+            )
+        }
+        current = {
+            r.project_key: r
+            for r in conn.execute(
+                select(core_projects.c.id, core_projects.c.project_key, core_projects.c.content_hash).where(
+                    core_projects.c.unit_code == unit_code,
+                    core_projects.c.year == year,
+                    core_projects.c.valid_to.is_(None),
+                )
+            )
+        }
+        loaded_now = {fid for fid, r in known.items() if r.status == "loaded"}
+        recorded = {fid for fid, r in known.items() if r.status in ("loaded", "rejected")}
+        if file_ids == recorded and loaded_now <= file_ids:
+            summary.nothing_changed = True
+            summary.unchanged = len(current)
+            _update_paths(conn, unit_code, year, files, relative_paths, known)
+            return summary
+
+        new_by_key = {r["project_key"]: r for r in incoming}
+        to_insert: list[dict[str, Any]] = []
+        to_close: list[int] = []
+        for key, row in new_by_key.items():
+            old = current.get(key)
+            if old is None:
+                to_insert.append(row)
+                summary.inserted += 1
+            elif old.content_hash != row["content_hash"]:
+                to_close.append(old.id)
+                to_insert.append(row)
+                summary.updated += 1
+            else:
+                summary.unchanged += 1
+        for key, old in current.items():
+            if key not in new_by_key:
+                to_close.append(old.id)
+                summary.closed += 1
+        for ids in _chunks(to_close):
+            conn.execute(
+                update(core_projects)
+                .where(core_projects.c.id.in_(bindparam("ids", expanding=True)))
+                .values(valid_to=now),
+                {"ids": list(ids)},
+            )
+        step("closed")
+        _insert_projects(conn, to_insert)
+        step("inserted")
+        summary.quarantined = _quarantine(conn, unit_code, year, quarantine, now)
+        step("quarantined")
+        summary.superseded_files = _record_files(
+            conn, unit_code, year, files, relative_paths, known, quarantine, now
+        )
+        conn.execute(
+            core_loads.insert().values(
+                unit_code=unit_code,
+                year=year,
+                loaded_at=now,
+                files=len(files),
+                inserted=summary.inserted,
+                updated=summary.updated,
+                unchanged=summary.unchanged,
+                closed=summary.closed,
+                quarantined=summary.quarantined,
+                conflicts=summary.conflicts,
+            )
+        )
+        step("recorded")
+    return summary
+
+
+def _quarantine(
+    conn: Connection, unit_code: str, year: int, rows: list[dict[str, Any]], now: datetime
+) -> int:
+    """Insert quarantined rows not yet recorded; returns how many rows are quarantined now."""
+    if not rows:
+        return 0
+    existing = {
+        (r.source_file_id, r.source_sheet, r.source_row)
+        for r in conn.execute(
+            select(
+                core_quarantined_rows.c.source_file_id,
+                core_quarantined_rows.c.source_sheet,
+                core_quarantined_rows.c.source_row,
+            ).where(core_quarantined_rows.c.unit_code == unit_code, core_quarantined_rows.c.year == year)
+        )
+    }
+    fresh = [
+        {
+            "source_file_id": r["file_id"],
+            "unit_code": unit_code,
+            "year": year,
+            "source_sheet": r["source_sheet"],
+            "source_row": int(r["source_row"]),
+            "raw": json.dumps(r.get("raw") or {}, ensure_ascii=False, default=str),
+            "reasons": json.dumps(r.get("reasons") or [], ensure_ascii=False, default=str),
+            "quarantined_at": now,
+        }
+        for r in rows
+        if (r["file_id"], r["source_sheet"], int(r["source_row"])) not in existing
+    ]
+    if fresh:
+        conn.execute(core_quarantined_rows.insert(), fresh)
+    return len(rows)
+
+
+def _record_files(
+    conn: Connection,
+    unit_code: str,
+    year: int,
+    files: Sequence[dict[str, Any]],
+    relative_paths: dict[str, str],
+    known: dict[str, Any],
+    quarantine: list[dict[str, Any]],
+    now: datetime,
+) -> int:
+    quarantined_by_file: dict[str, int] = defaultdict(int)
+    for r in quarantine:
+        quarantined_by_file[r["file_id"]] += 1
+    for f in files:
+        if not f.get("file_id"):
+            continue
+        status = "loaded" if f["status"] == "read" else "rejected"
+        rows_quarantined = quarantined_by_file.get(f["file_id"], 0)
+        values = {
+            "path": relative_paths.get(f["path"], f["path"]),
+            "status": status,
+            "rows_read": f.get("rows_read", 0),
+            "rows_quarantined": rows_quarantined,
+            "rows_loaded": f.get("rows_valid", 0)
+            + f.get("rows_warned", 0)
+            - (rows_quarantined - f.get("rows_quarantined", 0)),
+            "rows_ignored": f.get("rows_ignored", 0),
+            "error": f.get("error"),
+            "loaded_at": now,
+            "superseded_at": None,
+        }
+        if f["file_id"] in known:
+            conn.execute(
+                update(core_source_files)
+                .where(
+                    core_source_files.c.file_id == f["file_id"],
+                    core_source_files.c.unit_code == unit_code,
+                    core_source_files.c.year == year,
+                )
+                .values(**values)
+            )
+        else:
+            conn.execute(
+                core_source_files.insert().values(
+                    file_id=f["file_id"],
+                    unit_code=unit_code,
+                    year=year,
+                    received_at=_received_at(f.get("path"), now),
+                    **values,
+                )
+            )
+    current = {f["file_id"] for f in files}
+    gone = [fid for fid, r in known.items() if r.status == "loaded" and fid not in current]
+    for fid in gone:
+        conn.execute(
+            update(core_source_files)
+            .where(
+                core_source_files.c.file_id == fid,
+                core_source_files.c.unit_code == unit_code,
+                core_source_files.c.year == year,
+            )
+            .values(status="superseded", superseded_at=now)
+        )
+    return len(gone)
+
+
+def _update_paths(
+    conn: Connection,
+    unit_code: str,
+    year: int,
+    files: Sequence[dict[str, Any]],
+    relative_paths: dict[str, str],
+    known: dict[str, Any],
+) -> None:
+    """The same bytes under a new name: only the recorded path changes."""
+    for f in files:
+        path = relative_paths.get(f["path"], f["path"])
+        old = known.get(f["file_id"])
+        if old is not None and old.path != path:
+            conn.execute(
+                update(core_source_files)
+                .where(
+                    core_source_files.c.file_id == f["file_id"],
+                    core_source_files.c.unit_code == unit_code,
+                    core_source_files.c.year == year,
+                )
+                .values(path=path)
+            )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the warehouse; a package so that setuptools ships them."""

@@ -1,0 +1,192 @@
+"""The warehouse tables: a public API that reporting staff and other tools read.
+
+Names and columns follow the contract in the design notes; they change only through Alembic
+migrations (``kc_pipeline/warehouse/migrations``). Money is integer đồng (BIGINT); codes are text.
+``core_projects`` keeps every version of a project: the current one has ``valid_to`` NULL, and a
+partial unique index makes two current versions of one project impossible at the database level.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ref_org_units = Table(
+    "ref_org_units",
+    metadata,
+    Column("unit_code", String(16), primary_key=True, comment="GSO code"),
+    Column("name", Text, nullable=False),
+    Column("unit_type", String(32), nullable=False),
+    Column("parent_code", String(16)),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    Column("slug", String(64), nullable=False),
+)
+
+ref_activities = Table(
+    "ref_activities",
+    metadata,
+    Column("activity_code", String(64), primary_key=True),
+    Column("programme_code", String(64), nullable=False),
+    Column("name_vi", Text, nullable=False),
+    Column("counts", String(64), nullable=False, server_default=""),
+)
+
+ref_programmes = Table(
+    "ref_programmes",
+    metadata,
+    Column("programme_code", String(64), primary_key=True),
+    Column("name_vi", Text, nullable=False),
+)
+
+ref_funding_sources = Table(
+    "ref_funding_sources",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("name_vi", Text, nullable=False),
+)
+
+core_source_files = Table(
+    "core_source_files",
+    metadata,
+    Column("file_id", String(64), nullable=False, comment="sha256 of the file's bytes"),
+    Column("unit_code", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("path", Text, nullable=False, comment="relative to the drop folder"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("loaded_at", DateTime(timezone=True)),
+    Column("superseded_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False, comment="loaded, superseded or rejected"),
+    Column("rows_read", Integer, nullable=False, server_default="0"),
+    Column("rows_loaded", Integer, nullable=False, server_default="0"),
+    Column("rows_quarantined", Integer, nullable=False, server_default="0"),
+    Column("rows_ignored", Integer, nullable=False, server_default="0"),
+    Column("error", Text),
+    PrimaryKeyConstraint("file_id", "unit_code", "year"),
+    Index(None, "unit_code", "year", "status"),
+)
+
+PROJECT_DATA_COLUMNS = (
+    "commune",
+    "funding_source",
+    "programme_code",
+    "activity_code",
+    "title",
+    "beneficiary",
+    "sector_code",
+    "value_chain_code",
+    "support_vnd",
+    "counterpart_vnd",
+    "total_vnd",
+    "trainees",
+    "models",
+    "clusters",
+    "project_code",
+    "implementer",
+    "district",
+    "period_start",
+    "period_end",
+    "note",
+)
+
+core_projects = Table(
+    "core_projects",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("project_key", String(160), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("unit_code", String(16), nullable=False),
+    Column("commune", Text),
+    Column("funding_source", String(16)),
+    Column("programme_code", String(64)),
+    Column("activity_code", String(64)),
+    Column("title", Text),
+    Column("beneficiary", Text),
+    Column("sector_code", String(64)),
+    Column("value_chain_code", String(64)),
+    Column("support_vnd", BigInteger),
+    Column("counterpart_vnd", BigInteger),
+    Column("total_vnd", BigInteger),
+    Column("trainees", Integer),
+    Column("models", Integer),
+    Column("clusters", Integer),
+    Column("project_code", Text),
+    Column("implementer", Text),
+    Column("district", Text),
+    Column("period_start", String(10)),
+    Column("period_end", String(10)),
+    Column("note", Text),
+    Column("inferred", Text, comment="JSON list of the fields that were inferred, not read from a column"),
+    Column("warnings", Text, comment="JSON list of WARN findings the row was loaded with"),
+    Column("content_hash", String(64), nullable=False),
+    Column("source_file_id", String(64), nullable=False),
+    Column("source_sheet", Text, nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True), comment="NULL: the current version"),
+    Index(
+        "uq_core_projects_current",
+        "project_key",
+        unique=True,
+        sqlite_where=text("valid_to IS NULL"),
+        postgresql_where=text("valid_to IS NULL"),
+    ),
+    Index(None, "year", "unit_code"),
+    Index(None, "funding_source", "year"),
+    Index(None, "activity_code", "year"),
+    Index(None, "project_key", "valid_from"),
+)
+
+core_quarantined_rows = Table(
+    "core_quarantined_rows",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("source_file_id", String(64), nullable=False),
+    Column("unit_code", String(16)),
+    Column("year", Integer),
+    Column("source_sheet", Text, nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("raw", Text, nullable=False, comment="JSON: the row's cells by heading, as written"),
+    Column("reasons", Text, nullable=False, comment="JSON list: check, severity, column, value, message"),
+    Column("quarantined_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source_file_id", "unit_code", "year", "source_sheet", "source_row"),
+    Index(None, "year", "unit_code"),
+)
+
+core_loads = Table(
+    "core_loads",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("unit_code", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("files", Integer, nullable=False),
+    Column("inserted", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Column("quarantined", Integer, nullable=False),
+    Column("conflicts", Integer, nullable=False),
+    Index(None, "unit_code", "year"),
+)
