@@ -26,6 +26,7 @@ examples:
 
 Files go in data/incoming/<year>/<unit>/, e.g. data/incoming/2021/dai-tu/danh_muc_2021.xlsx.
 Unit folder names: see data/reference/org_units.csv (column "slug").
+The warehouse is SQLite at data/warehouse/kc.sqlite unless --warehouse or KC_WAREHOUSE_URL says otherwise.
 """
 
 
@@ -97,6 +98,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0 if result.status == "read" else 1
 
 
+def default_warehouse_url() -> str:
+    from kc_pipeline.warehouse.engine import default_url
+
+    return default_url()
+
+
 def _scale_name(scales: dict[str, int]) -> str:
     names = {1: "đồng", 1000: "nghìn đồng", 1_000_000: "triệu đồng"}
     found = sorted({names.get(v, str(v)) for v in scales.values()})
@@ -106,14 +113,17 @@ def _scale_name(scales: dict[str, int]) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     from kc_pipeline.defs.resources import DropFolder
     from kc_pipeline.defs.runner import run_pipeline
+    from kc_pipeline.defs.warehouse import Warehouse
     from kc_pipeline.ingest.summary import file_line
+    from kc_pipeline.warehouse.engine import display_url
 
     drop = DropFolder(
         incoming_dir=str(Path(args.incoming).resolve()),
         staging_dir=str(paths.staging_dir()),
         reference_dir=str(paths.reference_dir()),
     )
-    report = run_pipeline(drop)
+    url = args.warehouse or default_warehouse_url()
+    report = run_pipeline(drop, Warehouse(url=url))
     lines = [file_line(d) for d in report.documents]
     verdicts = {v["path"]: v for v in report.verdicts}
     for line in lines:
@@ -122,7 +132,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             {k: v.get(k, 0) for k in ("rows_valid", "rows_warned", "rows_quarantined", "rows_ignored")}
         )
     if args.json:
-        _print_json({"success": report.success, "runs": report.runs, "files": lines})
+        _print_json(
+            {
+                "success": report.success,
+                "error": report.error,
+                "warehouse": display_url(url),
+                "runs": report.runs,
+                "files": lines,
+                "loads": report.loads,
+            }
+        )
     else:
         for line in lines:
             print(
@@ -138,6 +157,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{total['rows_warned']} warned, {total['rows_quarantined']} quarantined rows, "
             f"in {len(report.runs)} Dagster run(s): " + ("success" if report.success else "FAILED")
         )
+        keys = ("inserted", "updated", "unchanged", "closed", "quarantined", "conflicts")
+        moved = {k: sum(int(load.get(k, 0)) for load in report.loads) for k in keys}
+        print(f"warehouse {display_url(url)}: " + ", ".join(f"{v} {k}" for k, v in moved.items()))
+        if report.error:
+            print(f"error: {report.error}", file=sys.stderr)
     return 0 if report.success else 1
 
 
@@ -204,6 +228,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(quick=args.quick, out_dir=Path(args.work_dir))
 
 
+WAREHOUSE_HELP = (
+    "database URL, e.g. postgresql://user@host/db (default: $KC_WAREHOUSE_URL, else SQLite at "
+    "data/warehouse/kc.sqlite)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kc-pipeline",
@@ -244,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--incoming", default=str(paths.incoming_dir()), help="drop folder (default: data/incoming)"
     )
+    p.add_argument("--warehouse", metavar="URL", default=None, help=WAREHOUSE_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_run)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from kc_pipeline.defs.core import core_validated_rows
+from kc_pipeline.defs.load import core_projects
 from kc_pipeline.defs.raw import raw_district_workbooks
 from kc_pipeline.defs.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[raw_district_workbooks, core_validated_rows],
+    assets=[raw_district_workbooks, core_validated_rows, core_projects],
     resources=default_resources(),
 )

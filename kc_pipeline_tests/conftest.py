@@ -6,6 +6,9 @@ import pytest
 
 from kc_pipeline_tests.checks import READ_DOCUMENTS
 
+# warehouse_url / warehouse_engine: every database test runs on SQLite and on PostgreSQL.
+pytest_plugins = ["kc_pipeline_tests.warehouse.fixtures"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def every_test_file_adds_up_after_validation() -> Iterator[None]:

@@ -68,7 +68,8 @@ def test_run_prints_a_line_per_file(
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     incoming = tmp_path / "incoming"
     write_district_file(incoming / "2023" / "phu-binh" / "x.xlsx", "UBND HUYỆN PHÚ BÌNH", 2023, 3)
-    assert main(["run", "--incoming", str(incoming), "--json"]) == 0
+    warehouse = f"sqlite:///{tmp_path / 'kc.sqlite'}"
+    assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["success"] is True
     [line] = doc["files"]

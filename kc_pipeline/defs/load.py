@@ -63,7 +63,7 @@ def _inputs(
     partitions_def=unit_year_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
-    retry_policy=dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL),
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL),
     description=(
         "The warehouse's projects with history: each unit-year's loadable rows replace its current projects "
         "in one transaction (new keys inserted, changed ones versioned, vanished ones closed, not deleted); "

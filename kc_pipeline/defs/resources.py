@@ -31,4 +31,6 @@ class DropFolder(dg.ConfigurableResource):
 
 
 def default_resources() -> dict[str, object]:
-    return {"drop_folder": DropFolder()}
+    from kc_pipeline.defs.warehouse import warehouse_resource
+
+    return {"drop_folder": DropFolder(), "warehouse": warehouse_resource()}

@@ -13,9 +13,11 @@ from typing import Any
 import dagster as dg
 
 from kc_pipeline.defs.core import core_validated_rows, validated_path
-from kc_pipeline.defs.partitions import partition_key, register_years, unit_year_partitions
+from kc_pipeline.defs.load import CORE_PROJECTS, core_projects
+from kc_pipeline.defs.partitions import partition_key, register_years, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder
 
 
@@ -26,6 +28,8 @@ class RunReport:
     partitions: list[str] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
     verdicts: list[dict[str, Any]] = field(default_factory=list)  # per file: valid / warned / quarantined
+    loads: list[dict[str, Any]] = field(default_factory=list)  # per unit-year: inserted / updated / ...
+    error: str | None = None
 
 
 def contiguous_ranges(all_keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
@@ -53,7 +57,10 @@ def instance_for_cli() -> dg.DagsterInstance:
 
 
 def run_pipeline(
-    drop: DropFolder, instance: dg.DagsterInstance | None = None, log_level: str = "WARNING"
+    drop: DropFolder,
+    warehouse: Warehouse,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "WARNING",
 ) -> RunReport:
     """Materialize every asset for every unit-year that has files in the drop folder."""
     instance = instance or instance_for_cli()
@@ -67,19 +74,42 @@ def run_pipeline(
     all_keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=instance)
     for first, last in contiguous_ranges(all_keys, wanted):
         result = dg.materialize(
-            [raw_district_workbooks, core_validated_rows],
+            [raw_district_workbooks, core_validated_rows, core_projects],
             instance=instance,
-            resources={"drop_folder": drop},
+            resources={"drop_folder": drop, "warehouse": warehouse},
             tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         report.runs.append(result.run_id)
         report.success = report.success and result.success
+        report.loads.extend(_load_observations(result))
+        if not result.success and report.error is None:
+            report.error = _first_failure(result)
     report.partitions = sorted(wanted)
     report.documents = _staged_documents(drop, files)
     report.verdicts = _validated_files(drop, files)
     return report
+
+
+def _load_observations(result: dg.ExecuteInProcessResult) -> list[dict[str, Any]]:
+    out = []
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_OBSERVATION":
+            continue
+        observation = event.event_specific_data.asset_observation  # type: ignore[union-attr]
+        if observation.asset_key == dg.AssetKey(CORE_PROJECTS):
+            unit, year = unit_year(observation.partition)
+            out.append({"unit": unit, "year": year, **{k: v.value for k, v in observation.metadata.items()}})
+    return out
+
+
+def _first_failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.event_specific_data.error  # type: ignore[union-attr]
+            return f"{event.step_key}: {error.message.strip() if error else 'failed'}"
+    return "the run failed"
 
 
 def _validated_files(drop: DropFolder, files: list[dropfolder.DropFile]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from kc_pipeline.defs.partitions import partition_key, register_years, unit_year
 from kc_pipeline.defs.raw import RAW_WORKBOOKS, partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.defs.runner import contiguous_ranges, run_pipeline
+from kc_pipeline.defs.warehouse import Warehouse
 
 
 def write_district_file(path: Path, unit_title: str, year: int, projects: int) -> None:
@@ -43,6 +44,11 @@ def drop(tmp_path: Path) -> DropFolder:
     write_district_file(incoming / "2022" / "vo-nhai" / "b.xlsx", "UBND HUYỆN VÕ NHAI", 2022, 2)
     (incoming / "2022" / "vo-nhai" / "~$b.xlsx").write_bytes(b"lock")
     return DropFolder(incoming_dir=str(incoming), staging_dir=str(tmp_path / "staging"))
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse(url=f"sqlite:///{tmp_path / 'kc.sqlite'}")
 
 
 def test_partition_keys_round_trip() -> None:
@@ -81,9 +87,9 @@ def test_one_partition_materializes_with_row_count_and_preview(drop: DropFolder)
     assert not partition_manifest_path(drop, "dai-tu", 2021).exists()  # only the partition asked for
 
 
-def test_run_pipeline_marks_only_unit_years_with_files(drop: DropFolder) -> None:
+def test_run_pipeline_marks_only_unit_years_with_files(drop: DropFolder, warehouse: Warehouse) -> None:
     instance = dg.DagsterInstance.ephemeral()
-    report = run_pipeline(drop, instance)
+    report = run_pipeline(drop, warehouse, instance)
     assert report.success
     assert report.partitions == ["dai-tu|2021", "dai-tu|2022", "vo-nhai|2022"]
     assert sorted(Path(d["path"]).name for d in report.documents) == ["a.xlsx", "a.xlsx", "b.xlsx"]
@@ -94,16 +100,18 @@ def test_run_pipeline_marks_only_unit_years_with_files(drop: DropFolder) -> None
     assert "tinh|2021" in keys and "tinh|2021" not in materialized
 
 
-def test_a_file_read_once_is_not_read_again(drop: DropFolder, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_read_once_is_not_read_again(
+    drop: DropFolder, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
     instance = dg.DagsterInstance.ephemeral()
-    run_pipeline(drop, instance)
+    run_pipeline(drop, warehouse, instance)
     import kc_pipeline.ingest.batch as batch
 
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("a staged file was read again")
 
     monkeypatch.setattr(batch, "read_workbook", fail)
-    report = run_pipeline(drop, instance)
+    report = run_pipeline(drop, warehouse, instance)
     assert report.success
     assert sum(len(d["rows"]) for d in report.documents) == 9
 
