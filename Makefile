@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INCOMING ?= data/incoming
+KC_BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test lint ui bench samples clean
 
@@ -28,12 +29,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check kc_pipeline kc_pipeline_tests
 	$(BIN)/ruff format --check kc_pipeline kc_pipeline_tests || true
 
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
 ui: $(STAMP)
-	mkdir -p .dagster_home
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
 
 bench: $(STAMP)
-	$(BIN)/kc-pipeline bench
+	KC_BENCH_POSTGRES_URL=$(KC_BENCH_POSTGRES_URL) $(BIN)/kc-pipeline bench
 
 samples: $(STAMP)
 	$(BIN)/kc-pipeline samples $(INCOMING)

@@ -150,11 +150,11 @@ def _copy_insert(conn: Connection, rows: list[dict[str, Any]], columns: str) -> 
     """COPY into a temporary staging table, then one set-based INSERT into core_projects."""
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
+        # Kept for the session and emptied at each commit: no catalog work per load.
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS kc_stage_projects "
-            "(LIKE core_projects INCLUDING DEFAULTS) ON COMMIT DROP"
+            "(LIKE core_projects INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         )
-        cursor.execute("TRUNCATE kc_stage_projects")
         with cursor.copy(f"COPY kc_stage_projects ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(tuple(row[c] for c in INSERT_COLUMNS))
