@@ -6,10 +6,11 @@ import dagster as dg
 
 from kc_pipeline.defs.core import core_validated_rows
 from kc_pipeline.defs.load import core_projects
+from kc_pipeline.defs.out import OUT_ASSETS
 from kc_pipeline.defs.raw import raw_district_workbooks
 from kc_pipeline.defs.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[raw_district_workbooks, core_validated_rows, core_projects],
+    assets=[raw_district_workbooks, core_validated_rows, core_projects, *OUT_ASSETS],
     resources=default_resources(),
 )

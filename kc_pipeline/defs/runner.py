@@ -14,6 +14,7 @@ import dagster as dg
 
 from kc_pipeline.defs.core import core_validated_rows, validated_path
 from kc_pipeline.defs.load import CORE_PROJECTS, core_projects
+from kc_pipeline.defs.out import OUT_ASSETS
 from kc_pipeline.defs.partitions import partition_key, register_years, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
@@ -85,6 +86,18 @@ def run_pipeline(
         report.success = report.success and result.success
         report.loads.extend(_load_observations(result))
         if not result.success and report.error is None:
+            report.error = _first_failure(result)
+    if report.success:
+        result = dg.materialize(
+            OUT_ASSETS,
+            instance=instance,
+            resources={"drop_folder": drop, "warehouse": warehouse},
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        report.runs.append(result.run_id)
+        report.success = result.success
+        if not result.success:
             report.error = _first_failure(result)
     report.partitions = sorted(wanted)
     report.documents = _staged_documents(drop, files)

@@ -9,12 +9,13 @@ each other or on the year range asked for.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -411,6 +412,9 @@ def write_plan(plan: FilePlan, out_dir: Path) -> GeneratedFile:
     """Write one planned workbook under ``out_dir`` and pair it with its expected rows."""
     path = out_dir / plan.relative_path
     positions = WRITERS[plan.layout](path, plan.projects, plan.document)
+    # The file "arrives" on the day it was signed, so reporting completeness has real dates to judge.
+    stamp = plan.document.modified.replace(tzinfo=UTC).timestamp()
+    os.utime(path, (stamp, stamp))
     expected = tuple(
         _expected(project, sheet, row, plan)
         for project, (sheet, row) in zip(plan.projects, positions, strict=True)

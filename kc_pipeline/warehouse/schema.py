@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -189,4 +191,72 @@ core_loads = Table(
     Column("quarantined", Integer, nullable=False),
     Column("conflicts", Integer, nullable=False),
     Index(None, "unit_code", "year"),
+)
+
+# ----------------------------------------------------------------------------------- out_* tables
+# Rebuilt whole by the aggregate stage, each in one transaction (readers see the old or the new).
+
+out_yearly_summary = Table(
+    "out_yearly_summary",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("unit_code", String(16), nullable=False),
+    Column("funding_source", String(16), nullable=False),
+    Column("programme_code", String(64), nullable=False),
+    Column("activity_code", String(64), nullable=False),
+    Column("projects", Integer, nullable=False),
+    Column("support_vnd", BigInteger, nullable=False),
+    Column("counterpart_vnd", BigInteger, nullable=False),
+    Column("total_vnd", BigInteger, nullable=False),
+    Column("trainees", Integer, nullable=False),
+    Column("models", Integer, nullable=False),
+    Column("clusters", Integer, nullable=False),
+    PrimaryKeyConstraint("year", "unit_code", "funding_source", "programme_code", "activity_code"),
+)
+
+out_yearly_trend = Table(
+    "out_yearly_trend",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("funding_source", String(16), nullable=False, comment="KCQG, KCDP or ALL"),
+    Column("projects", Integer, nullable=False),
+    Column("support_vnd", BigInteger, nullable=False),
+    Column("previous_projects", Integer, comment="NULL for the first year"),
+    Column("previous_support_vnd", BigInteger),
+    Column("projects_change", Integer),
+    Column("support_change_vnd", BigInteger),
+    Column("support_change_pct", Float),
+    Column("higher_than_previous", Boolean, comment="projects and support both higher than the year before"),
+    PrimaryKeyConstraint("year", "funding_source"),
+)
+
+out_reporting_completeness = Table(
+    "out_reporting_completeness",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("unit_code", String(16), nullable=False),
+    Column("expected", Integer, nullable=False, comment="1 when the unit existed in the year"),
+    Column("received", Integer, nullable=False, comment="current files loaded for the unit-year"),
+    Column("on_time", Integer, comment="1 when the first file arrived by the deadline; NULL if none arrived"),
+    Column("deadline", Date, nullable=False),
+    Column("first_received_at", DateTime(timezone=True)),
+    Column("last_received_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("year", "unit_code"),
+)
+
+out_target_progress = Table(
+    "out_target_progress",
+    metadata,
+    Column("indicator_code", String(64), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("label_vi", Text, nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("target_value", Float, nullable=False),
+    Column("actual_value", Float, nullable=False),
+    Column("progress_pct", Float),
+    Column("expected_pct", Float),
+    Column("status", String(16), nullable=False),
+    Column("projection_2025", Float),
+    Column("projected_status", String(16)),
+    PrimaryKeyConstraint("indicator_code", "year"),
 )
