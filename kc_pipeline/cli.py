@@ -222,6 +222,68 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if quarantined else 0
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from kc_pipeline.reference import load_reference
+    from kc_pipeline.warehouse.engine import make_engine, upgrade
+    from kc_pipeline.warehouse.schema import out_yearly_summary, out_yearly_trend
+
+    engine = make_engine(args.warehouse or default_warehouse_url())
+    upgrade(engine)
+    with engine.connect() as conn:
+        query = select(out_yearly_summary)
+        if args.year:
+            query = query.where(out_yearly_summary.c.year == args.year)
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+        trend = [dict(r) for r in conn.execute(select(out_yearly_trend)).mappings()]
+    engine.dispose()
+    totals: dict[tuple[int, str, str], dict[str, int]] = {}
+    for r in rows:
+        key = (r["year"], r["funding_source"], r["activity_code"])
+        bucket = totals.setdefault(
+            key, {"projects": 0, "support_vnd": 0, "counterpart_vnd": 0, "trainees": 0}
+        )
+        for k in bucket:
+            bucket[k] += r[k]
+    lines = [
+        {"year": y, "funding_source": f, "activity_code": a, **v} for (y, f, a), v in sorted(totals.items())
+    ]
+    if args.json:
+        _print_json({"rows": lines, "trend": [t for t in trend if not args.year or t["year"] == args.year]})
+        return 0
+    if not lines:
+        print("No aggregates yet: run `kc-pipeline run` first (or choose another --year).")
+        return 0
+    names = {a.activity_code: a.name_vi for a in load_reference().activities.values()}
+    for year in sorted({line["year"] for line in lines}):
+        print(f"Năm {year}")
+        for source in ("KCDP", "KCQG"):
+            part = [x for x in lines if x["year"] == year and x["funding_source"] == source]
+            if not part:
+                continue
+            label = "Khuyến công địa phương" if source == "KCDP" else "Khuyến công quốc gia"
+            print(
+                f"  {label} ({source}): {sum(x['projects'] for x in part)} đề án, "
+                f"{sum(x['support_vnd'] for x in part) / 1e6:,.1f} triệu đồng hỗ trợ"
+            )
+            for x in part:
+                trainees = f", {x['trainees']} lao động" if x["trainees"] else ""
+                print(
+                    f"    {names.get(x['activity_code'], x['activity_code'])[:60]:60} "
+                    f"{x['projects']:4} đề án "
+                    f"{x['support_vnd'] / 1e6:12,.1f} tr.đ{trainees}"
+                )
+        change = next((t for t in trend if t["year"] == year and t["funding_source"] == "ALL"), None)
+        if change and change["previous_projects"] is not None:
+            word = "cao hơn" if change["higher_than_previous"] else "không cao hơn"
+            print(
+                f"  So với năm {year - 1}: {change['projects_change']:+} đề án, "
+                f"{change['support_change_vnd'] / 1e6:+,.1f} triệu đồng ({word} năm trước)"
+            )
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from kc_pipeline.bench import main as bench_main
 
@@ -290,6 +352,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON (keys: files, totals)")
     p.add_argument("--max-conflicts", type=int, default=20, help="conflicts shown per file in text mode")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "summary",
+        help="print the yearly totals by funding source and activity",
+        description="Print the yearly totals (projects, support, trainees) by funding source and activity "
+        "from the warehouse, and the change against the previous year.",
+    )
+    p.add_argument("--year", type=int, help="only this year")
+    p.add_argument("--warehouse", metavar="URL", default=None, help=WAREHOUSE_HELP)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser(
         "bench",
