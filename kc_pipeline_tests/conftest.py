@@ -10,6 +10,12 @@ from kc_pipeline_tests.checks import READ_DOCUMENTS
 pytest_plugins = ["kc_pipeline_tests.warehouse.fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def reports_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never write reports (or anything else) under the repository's data/ folder."""
+    monkeypatch.setenv("KC_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def every_test_file_adds_up_after_validation() -> Iterator[None]:
     yield

@@ -1,0 +1,1 @@
+"""The staff report: an Excel workbook with charts and the narrative drafted in Vietnamese."""
