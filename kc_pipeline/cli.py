@@ -22,6 +22,8 @@ examples:
                                                      show what the reader makes of one file
   kc-pipeline validate data/incoming/2021           check files without loading anything
   kc-pipeline run                                    read every file in data/incoming
+  kc-pipeline summary --year 2021                    yearly totals by funding source and activity
+  kc-pipeline report --from 2021 --to 2025           the staff report (xlsx + narrative)
   kc-pipeline bench                                  measure the reader's speed
 
 Files go in data/incoming/<year>/<unit>/, e.g. data/incoming/2021/dai-tu/danh_muc_2021.xlsx.
@@ -284,6 +286,44 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from kc_pipeline.reference import load_reference
+    from kc_pipeline.report.data import load_report_data, loaded_years
+    from kc_pipeline.report.writer import write_report
+    from kc_pipeline.warehouse.engine import make_engine, upgrade
+
+    reference = load_reference()
+    unit = None
+    if args.unit:
+        unit = args.unit if args.unit in reference.units else None
+        unit = unit or getattr(reference.units_by_slug.get(args.unit), "unit_code", None)
+        unit = unit or reference.unit_names.exact(args.unit)
+        if unit is None:
+            print(
+                f"kc-pipeline report: unknown unit {args.unit!r} (use a code or folder name from "
+                "data/reference/org_units.csv)",
+                file=sys.stderr,
+            )
+            return 2
+    engine = make_engine(args.warehouse or default_warehouse_url())
+    upgrade(engine)
+    years = loaded_years(engine)
+    if years is None:
+        print("No aggregates yet: run `kc-pipeline run` first.", file=sys.stderr)
+        engine.dispose()
+        return 1
+    first, last = args.year_from or years[0], args.year_to or years[1]
+    if first > last:
+        print(f"kc-pipeline report: --from {first} is after --to {last}", file=sys.stderr)
+        return 2
+    data = load_report_data(engine, reference, first, last, unit)
+    engine.dispose()
+    files = write_report(data, Path(args.out or paths.reports_dir()))
+    print(f"wrote {files.workbook}")
+    print(f"wrote {files.narrative}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from kc_pipeline.bench import main as bench_main
 
@@ -363,6 +403,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", metavar="URL", default=None, help=WAREHOUSE_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser(
+        "report",
+        help="write the staff report (Excel workbook and narrative)",
+        description="Write bao_cao_khuyen_cong_<period>.xlsx and .md for a period (default: every year "
+        "loaded) and optionally one unit, from the warehouse.",
+    )
+    p.add_argument(
+        "--from", dest="year_from", type=int, metavar="Y1", help="first year (default: first loaded)"
+    )
+    p.add_argument("--to", dest="year_to", type=int, metavar="Y2", help="last year (default: last loaded)")
+    p.add_argument("--unit", metavar="CODE", help="one unit: GSO code (171), folder name (dai-tu) or name")
+    p.add_argument("--out", metavar="DIR", help="folder to write into (default: data/reports)")
+    p.add_argument("--warehouse", metavar="URL", default=None, help=WAREHOUSE_HELP)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
         "bench",

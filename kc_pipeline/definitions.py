@@ -8,9 +8,10 @@ from kc_pipeline.defs.core import core_validated_rows
 from kc_pipeline.defs.load import core_projects
 from kc_pipeline.defs.out import OUT_ASSETS
 from kc_pipeline.defs.raw import raw_district_workbooks
+from kc_pipeline.defs.report import out_staff_report
 from kc_pipeline.defs.resources import default_resources
 
 defs = dg.Definitions(
-    assets=[raw_district_workbooks, core_validated_rows, core_projects, *OUT_ASSETS],
+    assets=[raw_district_workbooks, core_validated_rows, core_projects, *OUT_ASSETS, out_staff_report],
     resources=default_resources(),
 )

@@ -30,7 +30,13 @@ class DropFolder(dg.ConfigurableResource):
         return load_reference(Path(self.reference_dir))
 
 
+class ReportFolder(dg.ConfigurableResource):
+    """Where the staff report (xlsx + md) is written."""
+
+    out_dir: str = str(paths.reports_dir())
+
+
 def default_resources() -> dict[str, object]:
     from kc_pipeline.defs.warehouse import warehouse_resource
 
-    return {"drop_folder": DropFolder(), "warehouse": warehouse_resource()}
+    return {"drop_folder": DropFolder(), "warehouse": warehouse_resource(), "report_folder": ReportFolder()}

@@ -17,7 +17,8 @@ from kc_pipeline.defs.load import CORE_PROJECTS, core_projects
 from kc_pipeline.defs.out import OUT_ASSETS
 from kc_pipeline.defs.partitions import partition_key, register_years, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
-from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline.defs.report import out_staff_report
+from kc_pipeline.defs.resources import DropFolder, ReportFolder
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder
 
@@ -62,6 +63,7 @@ def run_pipeline(
     warehouse: Warehouse,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
+    report_folder: ReportFolder | None = None,
 ) -> RunReport:
     """Materialize every asset for every unit-year that has files in the drop folder."""
     instance = instance or instance_for_cli()
@@ -89,9 +91,13 @@ def run_pipeline(
             report.error = _first_failure(result)
     if report.success:
         result = dg.materialize(
-            OUT_ASSETS,
+            [*OUT_ASSETS, out_staff_report],
             instance=instance,
-            resources={"drop_folder": drop, "warehouse": warehouse},
+            resources={
+                "drop_folder": drop,
+                "warehouse": warehouse,
+                "report_folder": report_folder or ReportFolder(),
+            },
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )

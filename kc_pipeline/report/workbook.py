@@ -27,6 +27,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -144,6 +145,7 @@ def put(ws: Worksheet, row: int, column: int, value: object, number_format: str 
 class Col(NamedTuple):
     header: str
     number_format: str | None = None
+    max_width: int = MAX_WIDTH  # long names wrap here rather than push the page scale down
 
 
 class Fmt(NamedTuple):
@@ -173,6 +175,7 @@ class Sheet:
         self.free_rows: set[int] = {1, 2}  # titles and notes: not measured for column widths
         self.header_rows: set[int] = set()
         self.main: Block | None = None
+        self.caps: dict[int, int] = {}
         put(self.ws, 1, 1, title).font = _TITLE
         put(self.ws, 2, 1, note).font = _NOTE
         self.row = HEADER_ROW
@@ -205,6 +208,7 @@ class Sheet:
                 cell.font, cell.fill = _BOLD, _TOTAL_FILL
         if self.main is None:
             self.main = block
+            self.caps = {index: column.max_width for index, column in enumerate(columns, 1)}
         self.row = row + 2
         return block
 
@@ -256,9 +260,10 @@ class Sheet:
                     length = _display_length(cell.value, cell.number_format)
                 widths[cell.column] = max(widths.get(cell.column, 0), length)
         for column, length in widths.items():
-            width = min(max(length + 2, MIN_WIDTH), MAX_WIDTH)
+            cap = self.caps.get(column, MAX_WIDTH)
+            width = min(max(length + 2, MIN_WIDTH), cap)
             self.ws.column_dimensions[get_column_letter(column)].width = width
-            if length + 2 > MAX_WIDTH:
+            if length + 2 > cap:
                 for (cell,) in self.ws.iter_rows(min_row=1, min_col=column, max_col=column):
                     if isinstance(cell.value, str) and cell.row not in self.free_rows | self.header_rows:
                         cell.alignment = _WRAP
@@ -347,7 +352,7 @@ class Names:
 
     def source(self, code: object) -> str:
         source = self.ref.funding_sources.get(_code(code))
-        return source.name_vi if source else _text_or(code, "Chưa xác định nguồn")
+        return source.name_vi if source else (_text(code) or "Chưa xác định nguồn")
 
     def source_short(self, code: str) -> str:
         """KCQG / KCĐP: the first all-capital alias, as staff abbreviate."""
@@ -358,19 +363,19 @@ class Names:
 
     def programme(self, code: object) -> str:
         programme = self.ref.programmes.get(_code(code))
-        return programme.name_vi if programme else _text_or(code, "Chưa phân loại chương trình")
+        return programme.name_vi if programme else (_text(code) or "Chưa phân loại chương trình")
 
     def activity(self, code: object) -> str:
         activity = self.ref.activities.get(_code(code))
-        return activity.name_vi if activity else _text_or(code, "Chưa phân loại hoạt động")
+        return activity.name_vi if activity else (_text(code) or "Chưa phân loại hoạt động")
 
     def sector(self, code: object) -> str | None:
         sector = self.ref.sectors.get(_code(code))
-        return sector.name_vi if sector else _text_or(code, None)
+        return sector.name_vi if sector else _text(code)
 
     def value_chain(self, code: object) -> str | None:
         chain = self.ref.value_chains.get(_code(code))
-        return chain.name_vi if chain else _text_or(code, None)
+        return chain.name_vi if chain else _text(code)
 
     def sources(self, codes: Iterable[object]) -> list[str]:
         """Funding sources to show: KCĐP and KCQG always, then any other code found in the data."""
@@ -394,9 +399,9 @@ def _code(value: object) -> str:
     return "" if clean is None else str(clean)
 
 
-def _text_or(code: object, default: str | None) -> str | None:
-    clean = cell_value(code)
-    return str(clean) if clean not in (None, "") else default
+def _text(code: object) -> str | None:
+    """An unknown code as text, so a value never silently disappears from the sheet."""
+    return _code(code) or None
 
 
 def _unit_key(code: str) -> tuple[bool, int, str]:
@@ -480,10 +485,10 @@ def _source_sheet(wb: Workbook, data: ReportData, names: Names, name: str, code:
     if not records:
         note = f"Không có đề án {names.source(code).lower()} nào trong kỳ báo cáo {data.period}. {note}"
     sheet = Sheet(
-        wb, name, f"KẾT QUẢ HOẠT ĐỘNG {label} {data.period} – {data.unit_name}, THEO CHƯƠNG TRÌNH", note
+        wb, name, f"KẾT QUẢ HOẠT ĐỘNG {label} THEO CHƯƠNG TRÌNH {data.period} – {data.unit_name}", note
     )
     per_year = len(years) > 1
-    columns = [Col("STT"), Col("Chương trình"), Col("Hoạt động")]
+    columns = [Col("STT"), Col("Chương trình", max_width=45), Col("Hoạt động", max_width=40)]
     if per_year:
         columns += [Col(f"Số đề án {y}", COUNT) for y in years]
     columns.append(Col("Tổng số đề án", COUNT))
@@ -491,7 +496,9 @@ def _source_sheet(wb: Workbook, data: ReportData, names: Names, name: str, code:
         columns += [Col(f"Kinh phí KC hỗ trợ {y} (triệu đồng)", MILLION) for y in years]
     columns += [Col("Tổng kinh phí KC hỗ trợ (triệu đồng)", MILLION), *MONEY_COLUMNS]
 
-    def line(number: object, programme: str, activity: str, group: list[Mapping[str, Any]]) -> list[object]:
+    def line(
+        number: object, programme: str, activity: str | None, group: list[Mapping[str, Any]]
+    ) -> list[object]:
         by_year = _group(group, lambda r: _year(r["year"]))
         zero, total = _sum([]), _sum(group)
         out: list[object] = [number, programme, activity]
@@ -511,7 +518,7 @@ def _source_sheet(wb: Workbook, data: ReportData, names: Names, name: str, code:
             group = [r for r in in_programme if _code(r["activity_code"]) == activity]
             rows.append(line(len(rows) + 1, names.programme(programme), names.activity(activity), group))
         programme_rows.append(line(p_index, names.programme(programme), "Cả chương trình", in_programme))
-    sheet.table(columns, rows, [line("", "Tổng cộng", "", records)])
+    sheet.table(columns, rows, [line(None, "Tổng cộng", None, records)])
     if programme_rows:
         sheet.caption("TỔNG HỢP THEO CHƯƠNG TRÌNH")
         block = sheet.table(columns, programme_rows)
@@ -523,7 +530,7 @@ def _source_sheet(wb: Workbook, data: ReportData, names: Names, name: str, code:
             categories=len(programme_rows),
         )
         chart.add_data(_ref(sheet.ws, block, total_column, total_column), titles_from_data=True)
-        chart.set_categories(_categories(sheet.ws, block, 2))
+        _text_categories(chart, _categories(sheet.ws, block, 2))
         chart.legend = None
         sheet.chart(chart)
     sheet.finish()
@@ -649,7 +656,7 @@ def _target_sheet(wb: Workbook, data: ReportData) -> None:
     )
     columns = [
         Col("STT"),
-        Col("Chỉ tiêu"),
+        Col("Chỉ tiêu", max_width=50),
         Col("Đơn vị tính"),
         Col("Mục tiêu 2021-2025"),
         Col("Thực hiện (lũy kế)"),
@@ -685,7 +692,7 @@ def _target_sheet(wb: Workbook, data: ReportData) -> None:
         )
         chart.y_axis.numFmt = "0%"
         chart.add_data(_ref(sheet.ws, block, 6, 7), titles_from_data=True)
-        chart.set_categories(_categories(sheet.ws, block, 2))
+        _text_categories(chart, _categories(sheet.ws, block, 2))
         sheet.chart(chart)
     sheet.finish()
 
@@ -757,8 +764,8 @@ def _quarantine_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
         Col("Tệp"),
         Col("Trang tính"),
         Col("Dòng", COUNT),
-        Col("Lý do"),
-        Col("Nội dung dòng gốc"),
+        Col("Lý do", max_width=50),
+        Col("Nội dung dòng gốc", max_width=60),
     ]
     rows = [
         [
@@ -799,13 +806,13 @@ def _project_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
         Col("Năm", YEAR),
         Col("Đơn vị"),
         Col("Nguồn kinh phí"),
-        Col("Chương trình"),
-        Col("Hoạt động"),
-        Col("Tên đề án"),
-        Col("Đơn vị thụ hưởng"),
-        Col("Địa điểm"),
-        Col("Ngành nghề"),
-        Col("Chuỗi giá trị"),
+        Col("Chương trình", max_width=40),
+        Col("Hoạt động", max_width=35),
+        Col("Tên đề án", max_width=50),
+        Col("Đơn vị thụ hưởng", max_width=35),
+        Col("Địa điểm", max_width=25),
+        Col("Ngành nghề", max_width=30),
+        Col("Chuỗi giá trị", max_width=25),
         Col("Kinh phí KC hỗ trợ (đồng)", VND),
         Col("Kinh phí đối ứng (đồng)", VND),
         Col("Tổng kinh phí (đồng)", VND),
@@ -844,7 +851,7 @@ def _project_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
     total = _sum(records)
     totals = [
         [
-            "", f"Tổng cộng: {len(records)} đề án", *[None] * 9,
+            *[None] * 6, f"Tổng cộng ({len(records)} đề án)", *[None] * 4,
             total["support_vnd"], total["counterpart_vnd"], total["total_vnd"],
             total["trainees"], total["models"], total["clusters"], None, None, None,
         ]
@@ -877,6 +884,12 @@ def _ref(ws: Worksheet, block: Block, first_column: int, last_column: int) -> Re
     return Reference(
         ws, min_col=first_column, max_col=last_column, min_row=block.header_row, max_row=block.last_row
     )
+
+
+def _text_categories(chart: BarChart, labels: Reference) -> None:
+    """Names as categories: a string reference (openpyxl's set_categories declares numbers)."""
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(labels)))
 
 
 def _categories(ws: Worksheet, block: Block, column: int) -> Reference:
