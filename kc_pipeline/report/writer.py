@@ -20,6 +20,12 @@ class ReportFiles:
     text: str
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def report_name(data: ReportData) -> str:
     suffix = f"_{data.reference.units[data.unit_code].slug}" if data.unit_code else ""
     return f"bao_cao_khuyen_cong_{data.period}{suffix}"
@@ -33,6 +39,7 @@ def _atomic(target: Path, write: Callable[[Path], None]) -> None:
     temporary = Path(name)
     try:
         write(temporary)
+        os.chmod(temporary, 0o666 & ~_umask())  # readable like any other file, not mkstemp's 0600
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

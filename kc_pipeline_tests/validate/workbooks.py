@@ -50,6 +50,10 @@ def write(
         ws.append(r)
     if total_row is not None:
         ws.append(total_row)
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text a clerk typed, not a formula
     wb.save(path)
     return path
 
