@@ -16,6 +16,25 @@ def reports_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("KC_REPORTS_DIR", str(tmp_path_factory.mktemp("reports")))
 
 
+def _repository_data() -> set[str]:
+    from kc_pipeline.paths import PROJECT_ROOT
+
+    root = PROJECT_ROOT / "data"
+    return {
+        str(p.relative_to(root))
+        for d in ("incoming", "staging", "warehouse", "reports")
+        if (root / d).exists()
+        for p in (root / d).rglob("*")
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_under_the_repository_data() -> Iterator[None]:
+    before = _repository_data()
+    yield
+    assert _repository_data() == before, "a test wrote under the repository's data/ folder"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def every_test_file_adds_up_after_validation() -> Iterator[None]:
     yield

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from kc_pipeline import paths
 from kc_pipeline.defs.core import core_validated_rows, validated_path
 from kc_pipeline.defs.load import CORE_PROJECTS, core_projects
 from kc_pipeline.defs.out import OUT_ASSETS
@@ -96,7 +97,7 @@ def run_pipeline(
             resources={
                 "drop_folder": drop,
                 "warehouse": warehouse,
-                "report_folder": report_folder or ReportFolder(),
+                "report_folder": report_folder or ReportFolder(out_dir=str(paths.reports_dir())),
             },
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},

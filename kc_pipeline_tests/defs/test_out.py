@@ -100,3 +100,34 @@ def test_summary_prints_the_year(
 
     doc = json.loads(capsys.readouterr().out)
     assert {r["year"] for r in doc["rows"]} == set(loaded[2])
+
+
+def test_the_run_writes_the_report_for_the_whole_period(
+    loaded: tuple[str, dg.DagsterInstance, list[int]],
+) -> None:
+    import os
+    import re
+
+    url, instance, years = loaded
+    period = f"{years[0]}-{years[-1]}"
+    reports = Path(os.environ["KC_REPORTS_DIR"])
+    narrative = (reports / f"bao_cao_khuyen_cong_{period}.md").read_text(encoding="utf-8")
+    assert (reports / f"bao_cao_khuyen_cong_{period}.xlsx").is_file()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            local = conn.execute(
+                text("SELECT sum(projects) FROM out_yearly_summary WHERE funding_source = 'KCDP'")
+            ).scalar_one()
+            per_year = dict(
+                conn.execute(text("SELECT year, sum(projects) FROM out_yearly_summary GROUP BY year")).all()
+            )
+    finally:
+        engine.dispose()
+    assert f"Khuyến công địa phương: thực hiện {int(local)} đề án" in narrative
+    stated = {int(y): int(n) for y, n in re.findall(r"năm (\d{4}): (\d+) đề án", narrative)}
+    assert stated == {int(y): int(n) for y, n in per_year.items()}
+    event = instance.get_latest_materialization_event(dg.AssetKey("out_staff_report"))
+    metadata = event.asset_materialization.metadata  # type: ignore[union-attr]
+    assert "data:image/png;base64," in metadata["chart"].value
+    assert metadata["narrative"].value == narrative
