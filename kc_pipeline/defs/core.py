@@ -9,7 +9,8 @@ from dagster import AssetExecutionContext
 from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
-from kc_pipeline.ingest.staging import reader_version, write_json_atomic
+from kc_pipeline.defs.versions import source_version
+from kc_pipeline.ingest.staging import write_json_atomic
 from kc_pipeline.ingest.summary import markdown_table
 from kc_pipeline.reference import load_reference
 from kc_pipeline.validate.checks import CheckOutcome, check_definitions, evaluate_checks
@@ -107,7 +108,7 @@ def write_partition_outputs(
     deps=[raw_district_workbooks],
     partitions_def=unit_year_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    code_version=reader_version(),
+    code_version=source_version("ingest", "validate", "keys.py"),
     check_specs=[
         dg.AssetCheckSpec(c.name, asset=VALIDATED_ROWS, blocking=c.blocking, description=c.description)
         for c in CHECKS

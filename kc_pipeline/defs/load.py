@@ -10,6 +10,7 @@ from kc_pipeline.defs.core import core_validated_rows, validated_path
 from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path
 from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline.defs.versions import source_version
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest.summary import markdown_table
 from kc_pipeline.warehouse.loader import LoadSummary, load_unit_year
@@ -63,6 +64,7 @@ def _inputs(
     partitions_def=unit_year_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
+    code_version=source_version("warehouse", "keys.py"),
     retry_policy=dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL),
     description=(
         "The warehouse's projects with history: each unit-year's loadable rows replace its current projects "

@@ -13,6 +13,7 @@ from kc_pipeline.aggregate.rebuild import replace_table
 from kc_pipeline.aggregate.yearly import yearly_summary_rows, yearly_trend_rows
 from kc_pipeline.defs.load import core_projects
 from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline.defs.versions import source_version
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest.summary import markdown_table
 from kc_pipeline.warehouse.schema import (
@@ -29,6 +30,30 @@ FUNDING_FELL = "funding_not_lower_than_previous_year"
 COMPLETE_AFTER_DEADLINE = "complete_after_deadline"
 NO_INDICATOR_BEHIND = "no_indicator_behind"
 OUT_KINDS = {"sqlite", "postgres", "pandas"}
+
+
+def _lineage() -> dg.TableColumnLineage:
+    """Which core_projects columns each out_yearly_summary column comes from."""
+    source = dg.AssetKey("core_projects")
+    same = (
+        "year",
+        "unit_code",
+        "funding_source",
+        "programme_code",
+        "activity_code",
+        "support_vnd",
+        "counterpart_vnd",
+        "total_vnd",
+        "trainees",
+        "models",
+        "clusters",
+    )
+    deps = {name: [dg.TableColumnDep(source, name)] for name in same}
+    deps["projects"] = [dg.TableColumnDep(source, "project_key")]
+    return dg.TableColumnLineage(deps_by_column=deps)
+
+
+LINEAGE = _lineage()
 
 
 def column_schema(table: Table) -> dg.TableSchema:
@@ -53,10 +78,12 @@ def _metadata(table: Table, rows: list[dict[str, Any]], preview: tuple[str, ...]
     group_name="out",
     kinds=OUT_KINDS,
     owners=["team:reporting"],
+    automation_condition=dg.AutomationCondition.eager(),
+    code_version=source_version("aggregate"),
     deps=[core_projects],
     description="Projects, support, counterpart, trainees, models and clusters per year × unit × funding "
     "source × programme × activity, from current project versions only.",
-    metadata={"dagster/column_schema": column_schema(out_yearly_summary)},
+    metadata={"dagster/column_schema": column_schema(out_yearly_summary), "dagster/column_lineage": LINEAGE},
 )
 def out_yearly_summary_asset(context: AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     engine = warehouse.engine()
@@ -83,6 +110,8 @@ def out_yearly_summary_asset(context: AssetExecutionContext, warehouse: Warehous
     group_name="out",
     kinds=OUT_KINDS,
     owners=["team:reporting"],
+    automation_condition=dg.AutomationCondition.eager(),
+    code_version=source_version("aggregate"),
     deps=[out_yearly_summary_asset],
     description="Totals per year and funding source (and ALL) with the change against the previous year, "
     "so 'năm sau cao hơn năm trước' can be checked.",
@@ -129,6 +158,8 @@ def out_yearly_trend_asset(context: AssetExecutionContext, warehouse: Warehouse)
     group_name="out",
     kinds=OUT_KINDS,
     owners=["team:reporting"],
+    automation_condition=dg.AutomationCondition.eager(),
+    code_version=source_version("aggregate"),
     deps=[core_projects],
     description="For each year and each unit that existed that year: expected, files received, on time "
     "against the deadline of data/reference/reporting_deadlines.csv, first and last received.",
@@ -182,6 +213,8 @@ def out_reporting_completeness_asset(
     group_name="out",
     kinds=OUT_KINDS,
     owners=["team:reporting"],
+    automation_condition=dg.AutomationCondition.eager(),
+    code_version=source_version("aggregate"),
     deps=[core_projects],
     description="2021–2025 targets (data/reference/targets_2021_2025.csv) against cumulative actuals: "
     "progress, expected progress at a linear pace, status and the projection to 2025.",

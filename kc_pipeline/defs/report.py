@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext
 
 from kc_pipeline.defs.out import OUT_ASSETS
 from kc_pipeline.defs.resources import DropFolder, ReportFolder
+from kc_pipeline.defs.versions import source_version
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.report.chart import funding_chart_png
 from kc_pipeline.report.data import load_report_data, loaded_years
@@ -21,6 +22,8 @@ STAFF_REPORT = "out_staff_report"
     group_name="out",
     kinds={"excel", "python"},
     owners=["team:reporting"],
+    automation_condition=dg.AutomationCondition.eager(),
+    code_version=source_version("report"),
     deps=OUT_ASSETS,
     description="The staff report for every year loaded: `bao_cao_khuyen_cong_<period>.xlsx` (summary, by "
     "programme and activity, by unit, by year, targets, completeness, quarantined rows, project list, native "

@@ -40,9 +40,13 @@ def confined(path: Path, root: Path) -> Path | None:
 
 
 def scan(
-    root: Path, reference: Reference, years: set[int] | None = None, slugs: set[str] | None = None
+    root: Path,
+    reference: Reference,
+    years: set[int] | None = None,
+    slugs: set[str] | None = None,
+    refused: list[tuple[str, str]] | None = None,
 ) -> list[DropFile]:
-    """Every submission under ``root``, in a stable order; unknown folders are skipped."""
+    """Every submission under ``root``, in a stable order; what is passed over goes to ``refused``."""
     root = Path(root)
     found: list[DropFile] = []
     if not root.is_dir():
@@ -55,7 +59,11 @@ def scan(
             continue
         for unit_dir in sorted(year_dir.iterdir()):
             slug = slugify(unit_dir.name)
-            if not unit_dir.is_dir() or slug not in reference.units_by_slug:
+            if not unit_dir.is_dir():
+                continue
+            if slug not in reference.units_by_slug:
+                if refused is not None:
+                    refused.append((unit_dir.relative_to(root).as_posix(), "unknown unit folder"))
                 continue
             if slugs is not None and slug not in slugs:
                 continue
@@ -64,6 +72,10 @@ def scan(
                     continue
                 resolved = confined(path, root)
                 if resolved is None:
+                    if refused is not None:
+                        refused.append(
+                            (path.relative_to(root).as_posix(), "resolves outside the drop folder")
+                        )
                     continue
                 found.append(DropFile(resolved, path.relative_to(root).as_posix(), year, slug))
     return found

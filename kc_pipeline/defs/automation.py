@@ -1,0 +1,105 @@
+"""How the pipeline runs by itself: the drop-folder sensor, the nightly schedule, the out_* automation.
+
+The sensor asks for one run per unit-year whose files changed (run key: the digest of its files'
+content hashes, so a file is processed once); the nightly schedule reconciles everything at 02:00
+in Việt Nam, in a few single runs over contiguous partition ranges; the out_* tables and the report
+follow any load through an automation condition. Every run is tagged with its unit-year(s) so the
+run coordinator never runs two on the same unit-year at once (``dagster.yaml``).
+"""
+
+import json
+
+import dagster as dg
+
+from kc_pipeline.defs.core import core_validated_rows
+from kc_pipeline.defs.load import core_projects
+from kc_pipeline.defs.partitions import YEAR_PARTITIONS, partition_key, register_years, unit_year_partitions
+from kc_pipeline.defs.raw import raw_district_workbooks
+from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline.defs.runner import contiguous_ranges
+from kc_pipeline.ingest import dropfolder, watch
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+UNIT_YEAR_TAG = "kc/unit_year"
+
+ingest_job = dg.define_asset_job(
+    "kc_ingest",
+    selection=dg.AssetSelection.assets(raw_district_workbooks, core_validated_rows, core_projects),
+    description="Read, validate and load the unit-years asked for (one run per unit-year, or a range).",
+)
+
+
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Watches the drop folder: a new, changed or removed file, once its size and mtime stay the "
+    "same between two ticks, asks for a run of its unit-year. Lock and temporary files are ignored; paths "
+    "that resolve outside the folder are refused.",
+)
+def drop_folder_sensor(context: dg.SensorEvaluationContext, drop_folder: DropFolder) -> dg.SensorResult:
+    state = json.loads(context.cursor) if context.cursor else None
+    tick = watch.look(drop_folder.incoming, drop_folder.reference(), state)
+    for path, reason in tick.refused:
+        context.log.warning(f"refused {path}: {reason}")
+    if tick.settling:
+        context.log.info(f"waiting for {len(tick.settling)} file(s) to settle: {tick.settling[:5]}")
+    requests = [
+        dg.RunRequest(
+            run_key=change.run_key,
+            partition_key=str(partition_key(change.unit_slug, change.year)),
+            tags={UNIT_YEAR_TAG: f"{change.unit_slug}|{change.year}", "kc/reason": change.reason},
+        )
+        for change in tick.changes
+    ]
+    new_years = [
+        str(y)
+        for y in tick.new_years
+        if str(y) not in set(context.instance.get_dynamic_partitions(YEAR_PARTITIONS))
+    ]
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=json.dumps(tick.state),
+        dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(YEAR_PARTITIONS, new_years)]
+        if new_years
+        else [],
+    )
+
+
+@dg.schedule(
+    job=ingest_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Nightly reconcile at 02:00 Asia/Ho_Chi_Minh: every unit-year with files, in a few single "
+    "runs over contiguous partition ranges (anything the sensor missed, or a run that failed); loading "
+    "what did not change costs nothing. The out_* tables and the report follow through their automation "
+    "condition.",
+)
+def nightly_reconcile(context: dg.ScheduleEvaluationContext, drop_folder: DropFolder) -> list[dg.RunRequest]:
+    files = dropfolder.scan(drop_folder.incoming, drop_folder.reference())
+    if not files:
+        return []
+    register_years(context.instance, {f.year for f in files})
+    wanted = {str(partition_key(f.unit_slug, f.year)) for f in files}
+    keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
+    stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    return [
+        dg.RunRequest(
+            run_key=f"nightly:{stamp}:{first}:{last}",
+            tags={
+                "dagster/asset_partition_range_start": first,
+                "dagster/asset_partition_range_end": last,
+                UNIT_YEAR_TAG: "nightly",
+            },
+        )
+        for first, last in contiguous_ranges(keys, wanted)
+    ]
+
+
+out_automation = dg.AutomationConditionSensorDefinition(
+    "kc_out_automation",
+    target=dg.AssetSelection.groups("out"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Rebuilds the out_* tables and the staff report after loads.",
+)

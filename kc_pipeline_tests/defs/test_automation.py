@@ -1,0 +1,144 @@
+"""The drop-folder sensor and the nightly schedule, over a real temporary drop folder."""
+
+import json
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from kc_pipeline.defs.automation import TIMEZONE, UNIT_YEAR_TAG, drop_folder_sensor, nightly_reconcile
+from kc_pipeline.defs.partitions import register_years
+from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline_tests.defs.test_raw import write_district_file
+
+
+@pytest.fixture
+def incoming(tmp_path: Path) -> Path:
+    return tmp_path / "incoming"
+
+
+def tick(incoming: Path, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"drop_folder": DropFolder(incoming_dir=str(incoming))}
+    )
+    result = drop_folder_sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def keys(result: dg.SensorResult) -> list[str]:
+    return [r.partition_key for r in result.run_requests or []]
+
+
+def touch_later(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_new_file_runs_once_when_it_has_settled(incoming: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    write_district_file(incoming / "2021" / "dai-tu" / "a.xlsx", "UBND HUYỆN ĐẠI TỪ", 2021, 2)
+    first = tick(incoming, instance, None)
+    assert keys(first) == []  # seen once: it may still be being copied
+    second = tick(incoming, instance, first.cursor)
+    assert keys(second) == ["dai-tu|2021"]
+    [request] = second.run_requests
+    assert request.tags[UNIT_YEAR_TAG] == "dai-tu|2021" and request.run_key
+    assert [r.partition_keys for r in second.dynamic_partitions_requests] == [["2021"]]
+    third = tick(incoming, instance, second.cursor)
+    assert keys(third) == []  # processed once
+
+
+def test_a_file_still_being_written_waits(incoming: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    path = incoming / "2021" / "dai-tu" / "a.xlsx"
+    write_district_file(path, "UBND HUYỆN ĐẠI TỪ", 2021, 2)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # half copied
+    result = tick(incoming, instance, None)
+    path.write_bytes(data)  # the copy goes on: size changes between ticks
+    result = tick(incoming, instance, result.cursor)
+    assert keys(result) == []
+    result = tick(incoming, instance, result.cursor)  # unchanged since the last tick: settled
+    assert keys(result) == ["dai-tu|2021"]
+
+
+def test_same_bytes_renamed_do_not_run_again_and_a_change_does(incoming: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    path = incoming / "2021" / "dai-tu" / "a.xlsx"
+    write_district_file(path, "UBND HUYỆN ĐẠI TỪ", 2021, 2)
+    cursor = tick(incoming, instance, tick(incoming, instance, None).cursor).cursor
+    renamed = path.with_name("danh_muc_2021.xlsx")
+    path.rename(renamed)
+    result = tick(incoming, instance, cursor)
+    result = tick(incoming, instance, result.cursor)
+    assert keys(result) == []  # the same content: same run key, nothing to do
+    write_district_file(renamed, "UBND HUYỆN ĐẠI TỪ", 2021, 3)  # corrected file
+    touch_later(renamed)
+    result = tick(incoming, instance, tick(incoming, instance, result.cursor).cursor)
+    assert keys(result) == ["dai-tu|2021"]
+    assert result.run_requests[0].tags["kc/reason"] == "changed"
+    renamed.unlink()  # removed: the unit-year must be reloaded (its projects closed)
+    result = tick(incoming, instance, result.cursor)
+    assert keys(result) == ["dai-tu|2021"] and result.run_requests[0].tags["kc/reason"] == "removed"
+
+
+def test_lock_files_are_ignored_and_symlinks_out_refused(incoming: Path, tmp_path: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    folder = incoming / "2021" / "vo-nhai"
+    folder.mkdir(parents=True)
+    (folder / "~$a.xlsx").write_bytes(b"lock")
+    (folder / ".~lock.a.xlsx#").write_bytes(b"lock")
+    outside = tmp_path / "secret.xlsx"
+    write_district_file(outside, "UBND HUYỆN VÕ NHAI", 2021, 1)
+    (folder / "link.xlsx").symlink_to(outside)
+    result = tick(incoming, instance, tick(incoming, instance, None).cursor)
+    assert keys(result) == []
+    state = json.loads(result.cursor)
+    assert state["files"] == {}
+
+
+def test_the_cursor_survives_a_restart_and_keeps_every_file(incoming: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    write_district_file(incoming / "2021" / "dai-tu" / "a.xlsx", "UBND HUYỆN ĐẠI TỪ", 2021, 2)
+    write_district_file(incoming / "2022" / "vo-nhai" / "b.xlsx", "UBND HUYỆN VÕ NHAI", 2022, 2)
+    cursor = tick(incoming, instance, tick(incoming, instance, None).cursor).cursor
+    state = json.loads(cursor)
+    assert set(state["files"]) == {"2021/dai-tu/a.xlsx", "2022/vo-nhai/b.xlsx"}
+    restarted = dg.DagsterInstance.ephemeral()  # a new process with the stored cursor
+    assert keys(tick(incoming, restarted, cursor)) == []
+
+
+def test_nightly_schedule_runs_at_two_in_vietnam_over_ranges(incoming: Path) -> None:
+    assert nightly_reconcile.execution_timezone == TIMEZONE == "Asia/Ho_Chi_Minh"
+    assert nightly_reconcile.cron_schedule == "0 2 * * *"
+    write_district_file(incoming / "2021" / "dai-tu" / "a.xlsx", "UBND HUYỆN ĐẠI TỪ", 2021, 2)
+    write_district_file(incoming / "2021" / "dinh-hoa" / "a.xlsx", "UBND HUYỆN ĐỊNH HÓA", 2021, 2)
+    write_district_file(incoming / "2022" / "tinh" / "a.xlsx", "SỞ CÔNG THƯƠNG TỈNH THÁI NGUYÊN", 2022, 2)
+    with dg.instance_for_test() as instance:
+        register_years(instance, [2021, 2022])
+        when = datetime(2026, 11, 27, 2, 0, tzinfo=ZoneInfo(TIMEZONE))
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=when,
+            resources={"drop_folder": DropFolder(incoming_dir=str(incoming))},
+        )
+        requests = nightly_reconcile(context)
+        ranges = [
+            (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+            for r in requests
+        ]
+        # Keys run unit by unit, year by year: dai-tu|2021 and dinh-hoa|2021 are not neighbours
+        # (dai-tu|2022 has no file), so three single-partition ranges.
+        assert ranges == [
+            ("dai-tu|2021", "dai-tu|2021"),
+            ("dinh-hoa|2021", "dinh-hoa|2021"),
+            ("tinh|2022", "tinh|2022"),
+        ]
+        assert all(r.run_key.startswith("nightly:2026-11-27:") for r in requests)
+        shutil.rmtree(incoming)
+        assert nightly_reconcile(context) == []
