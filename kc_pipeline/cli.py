@@ -15,6 +15,8 @@ from typing import Any
 
 from kc_pipeline import paths
 
+SEVERITIES = ("ERROR", "WARN", "INFO")
+
 EXAMPLES = """\
 examples:
   kc-pipeline samples data/incoming                 write sample district spreadsheets
@@ -48,10 +50,10 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from kc_pipeline.ingest.reader import read_workbook
+    from kc_pipeline.ingest.batch import read_files
 
-    result = read_workbook(Path(args.file))
-    doc = result.to_dict()
+    # Read in a sandboxed worker like every run does: an untrusted file must not crash the CLI either.
+    doc = read_files([Path(args.file)])[0]
     if args.json:
         keys = (
             "path",
@@ -68,7 +70,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             "totals",
         )
         _print_json({k: doc[k] for k in keys})
-        return 0 if result.status == "read" else 1
+        return 0 if doc["status"] == "read" else 1
     print(f"file      {doc['path']}")
     print(f"sha256    {doc['file_id']}")
     print(f"status    {doc['status']}" + (f"  ({doc['error']})" if doc["error"] else ""))
@@ -82,7 +84,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print("          columns " + ", ".join(f"{k}={v}" for k, v in sheet["columns"].items()))
         if sheet["unknown_columns"]:
             print("          unknown " + ", ".join(f"{k}='{v}'" for k, v in sheet["unknown_columns"].items()))
-    counts = result.issue_counts()
+    counts = {severity: sum(1 for i in doc["issues"] if i["severity"] == severity) for severity in SEVERITIES}
     print(
         f"rows      read {doc['rows_read']}, projects {len(doc['rows'])}, ignored {len(doc['ignored'])}; "
         f"issues: {counts['ERROR']} errors, {counts['WARN']} warnings, {counts['INFO']} notes"
@@ -97,7 +99,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for issue in doc["issues"]:
         where = f"{issue.get('source_sheet', '')}!{issue['source_row']}" if issue.get("source_row") else ""
         print(f"  {issue['severity']:5} {issue['code']:24} {where:12} {issue['message']}")
-    return 0 if result.status == "read" else 1
+    return 0 if doc["status"] == "read" else 1
 
 
 def default_warehouse_url() -> str:
@@ -125,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         reference_dir=str(paths.reference_dir()),
     )
     url = args.warehouse or default_warehouse_url()
-    report = run_pipeline(drop, Warehouse(url=url))
+    report = run_pipeline(drop, Warehouse(url=url), full=args.full)
     lines = [file_line(d) for d in report.documents]
     verdicts = {v["path"]: v for v in report.verdicts}
     for line in lines:
@@ -140,6 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "error": report.error,
                 "warehouse": display_url(url),
                 "runs": report.runs,
+                "unchanged_unit_years": report.unchanged,
                 "files": lines,
                 "loads": report.loads,
             }
@@ -159,6 +162,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{total['rows_warned']} warned, {total['rows_quarantined']} quarantined rows, "
             f"in {len(report.runs)} Dagster run(s): " + ("success" if report.success else "FAILED")
         )
+        if report.unchanged:
+            print(
+                f"{report.unchanged} unit-year(s) unchanged since the last run: not read again "
+                "(--full reads them all)"
+            )
         keys = ("inserted", "updated", "unchanged", "closed", "quarantined", "conflicts")
         moved = {k: sum(int(load.get(k, 0)) for load in report.loads) for k in keys}
         print(f"warehouse {display_url(url)}: " + ", ".join(f"{v} {k}" for k, v in moved.items()))
@@ -377,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--incoming", default=str(paths.incoming_dir()), help="drop folder (default: data/incoming)"
     )
     p.add_argument("--warehouse", metavar="URL", default=None, help=WAREHOUSE_HELP)
+    p.add_argument("--full", action="store_true", help="read and load every file, even those already loaded")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_run)
 

@@ -90,10 +90,11 @@ def out_yearly_summary_asset(context: AssetExecutionContext, warehouse: Warehous
     with engine.connect() as conn:
         rows = yearly_summary_rows(conn)
     replace_table(engine, out_yearly_summary, rows)
-    by_year = (
-        pd.DataFrame(rows).groupby(["year", "funding_source"])[["projects", "support_vnd", "trainees"]].sum()
-    )
-    preview = by_year.reset_index().to_dict(orient="records") if len(rows) else []
+    preview: list[dict[str, Any]] = []
+    if rows:
+        columns = ["projects", "support_vnd", "trainees"]
+        by_year = pd.DataFrame(rows).groupby(["year", "funding_source"])[columns]
+        preview = by_year.sum().reset_index().to_dict(orient="records")
     context.log.info(f"out_yearly_summary: {len(rows)} rows")
     return dg.MaterializeResult(
         metadata={

@@ -7,10 +7,14 @@ the completeness grid marks only the unit-years that really sent files.
 
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from kc_pipeline import paths
 from kc_pipeline.defs.core import core_validated_rows, validated_path
@@ -22,6 +26,12 @@ from kc_pipeline.defs.report import out_staff_report
 from kc_pipeline.defs.resources import DropFolder, ReportFolder
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder
+from kc_pipeline.ingest.fingerprints import Fingerprints
+from kc_pipeline.ingest.plan import changed_unit_years
+from kc_pipeline.ingest.staging import write_json_atomic
+from kc_pipeline.warehouse.state import last_load_id, recorded_files
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +42,7 @@ class RunReport:
     documents: list[dict[str, Any]] = field(default_factory=list)
     verdicts: list[dict[str, Any]] = field(default_factory=list)  # per file: valid / warned / quarantined
     loads: list[dict[str, Any]] = field(default_factory=list)  # per unit-year: inserted / updated / ...
+    unchanged: int = 0  # unit-years whose files are already in the warehouse, not read again
     error: str | None = None
 
 
@@ -65,32 +76,53 @@ def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
     report_folder: ReportFolder | None = None,
+    full: bool = False,
 ) -> RunReport:
-    """Materialize every asset for every unit-year that has files in the drop folder."""
+    """Materialize the assets for every unit-year whose files changed (all of them with ``full``),
+    then the out_* tables and the report when anything was loaded."""
     instance = instance or instance_for_cli()
     reference = drop.reference()
     files = dropfolder.scan(drop.incoming, reference)
     report = RunReport(success=True)
-    if not files:
+    fingerprints = Fingerprints(drop.staging.root / "fingerprints.json")
+    hashes = {f.relative: fingerprints.sha256(f) for f in files}
+    try:
+        engine, recorded = _with_retries(lambda: _warehouse_state(warehouse))
+    except SQLAlchemyError as exc:
+        report.success = False
+        report.error = f"the warehouse {warehouse.display} cannot be reached: {_short(exc)}"
         return report
-    register_years(instance, {f.year for f in files})
-    wanted = {str(partition_key(f.unit_slug, f.year)) for f in files}
-    all_keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=instance)
-    for first, last in contiguous_ranges(all_keys, wanted):
-        result = dg.materialize(
-            [raw_district_workbooks, core_validated_rows, core_projects],
-            instance=instance,
-            resources={"drop_folder": drop, "warehouse": warehouse},
-            tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
-        report.runs.append(result.run_id)
-        report.success = report.success and result.success
-        report.loads.extend(_load_observations(result))
-        if not result.success and report.error is None:
-            report.error = _first_failure(result)
-    if report.success:
+    if full:
+        dirty = {(f.unit_slug, f.year) for f in files} | changed_unit_years([], {}, recorded, reference)
+    else:
+        dirty = changed_unit_years(files, hashes, recorded, reference)
+    report.unchanged = len({(f.unit_slug, f.year) for f in files} - dirty)
+    config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if dirty:
+        register_years(instance, {year for _, year in dirty})
+        wanted = {str(partition_key(slug, year)) for slug, year in dirty}
+        all_keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=instance)
+        for first, last in contiguous_ranges(all_keys, wanted):
+            result = dg.materialize(
+                [raw_district_workbooks, core_validated_rows, core_projects],
+                instance=instance,
+                resources={"drop_folder": drop, "warehouse": warehouse},
+                tags={
+                    "dagster/asset_partition_range_start": first,
+                    "dagster/asset_partition_range_end": last,
+                },
+                raise_on_error=False,
+                run_config=config,
+            )
+            report.runs.append(result.run_id)
+            report.success = report.success and result.success
+            report.loads.extend(_load_observations(result))
+            if not result.success and report.error is None:
+                report.error = _first_failure(result)
+        report.partitions = sorted(wanted)
+    out_state = drop.staging.root / "out_state.json"
+    load_id = last_load_id(engine)
+    if report.success and (full or _out_is_stale(out_state, load_id, warehouse)):
         result = dg.materialize(
             [*OUT_ASSETS, out_staff_report],
             instance=instance,
@@ -100,16 +132,51 @@ def run_pipeline(
                 "report_folder": report_folder or ReportFolder(out_dir=str(paths.reports_dir())),
             },
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config=config,
         )
         report.runs.append(result.run_id)
         report.success = result.success
-        if not result.success:
+        if result.success:
+            write_json_atomic(out_state, {"load_id": load_id, "warehouse": warehouse.display})
+        else:
             report.error = _first_failure(result)
-    report.partitions = sorted(wanted)
-    report.documents = _staged_documents(drop, files)
-    report.verdicts = _validated_files(drop, files)
+    fingerprints.save(files)
+    touched = [f for f in files if (f.unit_slug, f.year) in dirty]
+    report.documents = _staged_documents(drop, touched)
+    report.verdicts = _validated_files(drop, touched)
     return report
+
+
+def _warehouse_state(warehouse: Warehouse) -> tuple[Engine, dict[tuple[str, int], set[str]]]:
+    engine = warehouse.engine()
+    return engine, recorded_files(engine)
+
+
+def _with_retries(work: Callable[[], T], attempts: int = 3, delay: float = 1.0) -> T:
+    """Retry transient database errors with exponential backoff; the last error is raised."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _short(exc: BaseException) -> str:
+    """The first line of a database error, without SQLAlchemy's background link or any URL."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return text[:300]
+
+
+def _out_is_stale(path: Any, load_id: int, warehouse: Warehouse) -> bool:
+    """The out_* tables were last built before the latest load (or never, or on another warehouse)."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return state.get("load_id") != load_id or state.get("warehouse") != warehouse.display
 
 
 def _load_observations(result: dg.ExecuteInProcessResult) -> list[dict[str, Any]]:

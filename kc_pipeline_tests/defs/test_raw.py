@@ -100,23 +100,27 @@ def test_run_pipeline_marks_only_unit_years_with_files(drop: DropFolder, warehou
     assert "tinh|2021" in keys and "tinh|2021" not in materialized
 
 
-def test_a_file_read_once_is_not_read_again(
-    drop: DropFolder, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    instance = dg.DagsterInstance.ephemeral()
-    run_pipeline(drop, warehouse, instance)
-    import kc_pipeline.ingest.batch as batch
-
-    def fail(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a staged file was read again")
-
-    monkeypatch.setattr(batch, "read_workbook", fail)
-    report = run_pipeline(drop, warehouse, instance)
-    assert report.success
-    assert sum(len(d["rows"]) for d in report.documents) == 9
-
-
 def test_definitions_load() -> None:
     from kc_pipeline.definitions import defs
 
     assert defs.resolve_assets_def(RAW_WORKBOOKS).partitions_def == unit_year_partitions
+
+
+def test_only_changed_unit_years_run_again(drop: DropFolder, warehouse: Warehouse) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    first = run_pipeline(drop, warehouse, instance)
+    assert first.success and first.partitions == ["dai-tu|2021", "dai-tu|2022", "vo-nhai|2022"]
+    nothing = run_pipeline(drop, warehouse, instance)
+    assert nothing.success and nothing.runs == [] and nothing.unchanged == 3  # no run at all, not even out_*
+    path = Path(drop.incoming_dir) / "2022" / "vo-nhai" / "b.xlsx"
+    write_district_file(path, "UBND HUYỆN VÕ NHAI", 2022, 5)
+    changed = run_pipeline(drop, warehouse, instance)
+    assert changed.partitions == ["vo-nhai|2022"] and changed.unchanged == 2
+    assert [(x["unit"], x["inserted"]) for x in changed.loads] == [("vo-nhai", 3)]
+    path.unlink()
+    removed = run_pipeline(drop, warehouse, instance)
+    assert removed.partitions == ["vo-nhai|2022"]
+    assert [(x["unit"], x["closed"]) for x in removed.loads] == [("vo-nhai", 5)]
+    full = run_pipeline(drop, warehouse, instance, full=True)
+    assert full.success and full.partitions == ["dai-tu|2021", "dai-tu|2022"]  # every unit-year with files
+    assert sum(x["inserted"] + x["updated"] + x["closed"] for x in full.loads) == 0
