@@ -17,7 +17,11 @@ from kc_pipeline.defs.partitions import YEAR_PARTITIONS, partition_key, register
 from kc_pipeline.defs.raw import raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.defs.runner import contiguous_ranges
+from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder, watch
+from kc_pipeline.ingest.fingerprints import Fingerprints
+from kc_pipeline.ingest.plan import changed_unit_years
+from kc_pipeline.warehouse.state import recorded_files
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 UNIT_YEAR_TAG = "kc/unit_year"
@@ -71,17 +75,25 @@ def drop_folder_sensor(context: dg.SensorEvaluationContext, drop_folder: DropFol
     cron_schedule="0 2 * * *",
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Nightly reconcile at 02:00 Asia/Ho_Chi_Minh: every unit-year with files, in a few single "
-    "runs over contiguous partition ranges (anything the sensor missed, or a run that failed); loading "
-    "what did not change costs nothing. The out_* tables and the report follow through their automation "
-    "condition.",
+    description="Nightly reconcile at 02:00 Asia/Ho_Chi_Minh: every unit-year whose files differ from what "
+    "the warehouse holds (anything the sensor missed, or a run that failed), in a few single runs over "
+    "contiguous partition ranges; nothing changed, no run. The out_* tables and the report follow "
+    "through their automation condition.",
 )
-def nightly_reconcile(context: dg.ScheduleEvaluationContext, drop_folder: DropFolder) -> list[dg.RunRequest]:
-    files = dropfolder.scan(drop_folder.incoming, drop_folder.reference())
-    if not files:
+def nightly_reconcile(
+    context: dg.ScheduleEvaluationContext, drop_folder: DropFolder, warehouse: Warehouse
+) -> list[dg.RunRequest]:
+    reference = drop_folder.reference()
+    files = dropfolder.scan(drop_folder.incoming, reference)
+    fingerprints = Fingerprints(drop_folder.staging.root / "fingerprints.json")
+    hashes = {f.relative: fingerprints.sha256(f) for f in files}
+    fingerprints.save(files)
+    dirty = changed_unit_years(files, hashes, recorded_files(warehouse.engine()), reference)
+    if not dirty:
+        context.log.info("nothing changed since the last load")
         return []
-    register_years(context.instance, {f.year for f in files})
-    wanted = {str(partition_key(f.unit_slug, f.year)) for f in files}
+    register_years(context.instance, {year for _, year in dirty})
+    wanted = {str(partition_key(slug, year)) for slug, year in dirty}
     keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
     stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return [

@@ -13,6 +13,8 @@ import pytest
 from kc_pipeline.defs.automation import TIMEZONE, UNIT_YEAR_TAG, drop_folder_sensor, nightly_reconcile
 from kc_pipeline.defs.partitions import register_years
 from kc_pipeline.defs.resources import DropFolder
+from kc_pipeline.defs.runner import run_pipeline
+from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline_tests.defs.test_raw import write_district_file
 
 
@@ -122,12 +124,13 @@ def test_nightly_schedule_runs_at_two_in_vietnam_over_ranges(incoming: Path) -> 
     with dg.instance_for_test() as instance:
         register_years(instance, [2021, 2022])
         when = datetime(2026, 11, 27, 2, 0, tzinfo=ZoneInfo(TIMEZONE))
-        context = dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=when,
-            resources={"drop_folder": DropFolder(incoming_dir=str(incoming))},
-        )
-        requests = nightly_reconcile(context)
+        drop = DropFolder(incoming_dir=str(incoming), staging_dir=str(incoming.parent / "staging"))
+        warehouse = Warehouse(url=f"sqlite:///{incoming.parent / 'kc.sqlite'}")
+        resources = {"drop_folder": drop, "warehouse": warehouse}
+        with dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=when, resources=resources
+        ) as context:
+            requests = nightly_reconcile(context)
         ranges = [
             (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
             for r in requests
@@ -140,5 +143,11 @@ def test_nightly_schedule_runs_at_two_in_vietnam_over_ranges(incoming: Path) -> 
             ("tinh|2022", "tinh|2022"),
         ]
         assert all(r.run_key.startswith("nightly:2026-11-27:") for r in requests)
-        shutil.rmtree(incoming)
-        assert nightly_reconcile(context) == []
+        assert run_pipeline(drop, warehouse, instance).success  # everything loaded
+        with dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=when, resources=resources
+        ) as context:
+            assert nightly_reconcile(context) == []  # nothing changed since: no run
+            shutil.rmtree(incoming / "2022")  # a unit-year taken away: its projects must be closed
+            [request] = nightly_reconcile(context)
+            assert request.tags["dagster/asset_partition_range_start"] == "tinh|2022"
