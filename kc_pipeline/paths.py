@@ -13,7 +13,8 @@ def data_dir() -> Path:
 
 
 def reference_dir() -> Path:
-    return Path(os.environ.get("KC_REFERENCE_DIR", data_dir() / "reference"))
+    """Reference data ships with the code; KC_DATA_DIR moves the data, not the reference."""
+    return Path(os.environ.get("KC_REFERENCE_DIR", PROJECT_ROOT / "data" / "reference"))
 
 
 def incoming_dir() -> Path:

@@ -11,7 +11,7 @@ from sqlalchemy import Table, select
 from kc_pipeline.aggregate.completeness import completeness_rows, load_deadlines
 from kc_pipeline.aggregate.rebuild import replace_table
 from kc_pipeline.aggregate.yearly import yearly_summary_rows, yearly_trend_rows
-from kc_pipeline.defs.load import core_projects
+from kc_pipeline.defs.load import WAREHOUSE_POOL, core_projects
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.defs.versions import source_version
 from kc_pipeline.defs.warehouse import Warehouse
@@ -79,6 +79,7 @@ def _metadata(table: Table, rows: list[dict[str, Any]], preview: tuple[str, ...]
     kinds=OUT_KINDS,
     owners=["team:reporting"],
     automation_condition=dg.AutomationCondition.eager(),
+    pool=WAREHOUSE_POOL,
     code_version=source_version("aggregate"),
     deps=[core_projects],
     description="Projects, support, counterpart, trainees, models and clusters per year × unit × funding "
@@ -112,6 +113,7 @@ def out_yearly_summary_asset(context: AssetExecutionContext, warehouse: Warehous
     kinds=OUT_KINDS,
     owners=["team:reporting"],
     automation_condition=dg.AutomationCondition.eager(),
+    pool=WAREHOUSE_POOL,
     code_version=source_version("aggregate"),
     deps=[out_yearly_summary_asset],
     description="Totals per year and funding source (and ALL) with the change against the previous year, "
@@ -160,6 +162,7 @@ def out_yearly_trend_asset(context: AssetExecutionContext, warehouse: Warehouse)
     kinds=OUT_KINDS,
     owners=["team:reporting"],
     automation_condition=dg.AutomationCondition.eager(),
+    pool=WAREHOUSE_POOL,
     code_version=source_version("aggregate"),
     deps=[core_projects],
     description="For each year and each unit that existed that year: expected, files received, on time "
@@ -215,6 +218,7 @@ def out_reporting_completeness_asset(
     kinds=OUT_KINDS,
     owners=["team:reporting"],
     automation_condition=dg.AutomationCondition.eager(),
+    pool=WAREHOUSE_POOL,
     code_version=source_version("aggregate"),
     deps=[core_projects],
     description="2021–2025 targets (data/reference/targets_2021_2025.csv) against cumulative actuals: "
