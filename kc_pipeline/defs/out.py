@@ -65,6 +65,16 @@ def column_schema(table: Table) -> dg.TableSchema:
     )
 
 
+def _warn_check(
+    name: str, failing: list[dict[str, Any]], columns: tuple[str, ...], label: str
+) -> dg.AssetCheckResult:
+    """A WARN check that passes when nothing fails, listing what did in its metadata."""
+    table = dg.MetadataValue.md(markdown_table(failing, columns, limit=50)) if failing else "none"
+    return dg.AssetCheckResult(
+        check_name=name, passed=not failing, severity=dg.AssetCheckSeverity.WARN, metadata={label: table}
+    )
+
+
 def _metadata(table: Table, rows: list[dict[str, Any]], preview: tuple[str, ...]) -> dict[str, Any]:
     return {
         "dagster/row_count": len(rows),
@@ -143,16 +153,7 @@ def out_yearly_trend_asset(context: AssetExecutionContext, warehouse: Warehouse)
     )
     return dg.MaterializeResult(
         metadata=_metadata(out_yearly_trend, [r for r in rows if r["funding_source"] == "ALL"], columns),
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=FUNDING_FELL,
-                passed=not fell,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "years_lower": dg.MetadataValue.md(markdown_table(fell, columns)) if fell else "none"
-                },
-            )
-        ],
+        check_results=[_warn_check(FUNDING_FELL, fell, columns, "years_lower")],
     )
 
 
@@ -197,18 +198,7 @@ def out_reporting_completeness_asset(
             "received": sum(1 for r in rows if r["received"]),
             "on_time": sum(1 for r in rows if r["on_time"]),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=COMPLETE_AFTER_DEADLINE,
-                passed=not missing,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "missing": dg.MetadataValue.md(markdown_table(missing, columns, limit=50))
-                    if missing
-                    else "none"
-                },
-            )
-        ],
+        check_results=[_warn_check(COMPLETE_AFTER_DEADLINE, missing, columns, "missing")],
     )
 
 
@@ -275,18 +265,7 @@ def out_target_progress_asset(
     )
     return dg.MaterializeResult(
         metadata=_metadata(out_target_progress, [r for r in rows if r["year"] == latest], preview_columns),
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=NO_INDICATOR_BEHIND,
-                passed=not behind,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "behind": dg.MetadataValue.md(markdown_table(behind, preview_columns))
-                    if behind
-                    else "none"
-                },
-            )
-        ],
+        check_results=[_warn_check(NO_INDICATOR_BEHIND, behind, preview_columns, "behind")],
     )
 
 

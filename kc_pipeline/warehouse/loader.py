@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.exc import OperationalError
 
 from kc_pipeline.keys import project_key
 from kc_pipeline.warehouse.schema import (
@@ -161,6 +163,55 @@ def _copy_insert(conn: Connection, rows: list[dict[str, Any]], columns: str) -> 
         cursor.execute(f"INSERT INTO core_projects ({columns}) SELECT {columns} FROM kc_stage_projects")
 
 
+def _test_hook() -> Hook:
+    """TEST ONLY: fault injection between load steps, driven by environment variables that are
+    never set in production (the hook then does nothing). Steps: locked, closed, inserted,
+    quarantined, recorded (all inside the transaction) and committed (after it).
+
+    ``KC_TEST_PAUSE_AFTER_STEP=<step>`` with ``KC_TEST_PAUSE_FILE=<path>``: at that step write
+    ``<path>`` and wait while it exists (at most 120 s); the fault tests SIGKILL the process or cut
+    its database there. ``KC_TEST_FAIL_AFTER_STEP=<step>`` with ``KC_TEST_FAIL_FILE=<path>``: at
+    that step, while ``<path>`` holds a count above 0, lower it and raise a database error.
+    """
+    pause_at, fail_at = os.environ.get("KC_TEST_PAUSE_AFTER_STEP"), os.environ.get("KC_TEST_FAIL_AFTER_STEP")
+    if not pause_at and not fail_at:
+        return lambda _name: None
+    pause_file, fail_file = os.environ.get("KC_TEST_PAUSE_FILE", ""), os.environ.get("KC_TEST_FAIL_FILE", "")
+
+    def hook(step: str) -> None:
+        if step == pause_at and pause_file:
+            with open(pause_file, "w", encoding="ascii") as handle:
+                handle.write(str(os.getpid()))
+            deadline = time.monotonic() + 120
+            while os.path.exists(pause_file) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        if step == fail_at and fail_file and os.path.exists(fail_file):
+            with open(fail_file, encoding="ascii") as handle:
+                left = int(handle.read().strip() or 0)
+            if left > 0:
+                with open(fail_file, "w", encoding="ascii") as handle:
+                    handle.write(str(left - 1))
+                raise OperationalError(
+                    "injected by KC_TEST_FAIL_AFTER_STEP", {}, Exception("disk I/O error (test fault)")
+                )
+
+    return hook
+
+
+def _one_copy(
+    files: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The same bytes twice in one unit-year folder (a copy, names differing only in Unicode form)
+    are one file version: recorded once under the first name, its rows loaded once."""
+    first: dict[str, dict[str, Any]] = {}
+    for f in files:
+        first.setdefault(f.get("file_id") or f"path:{f['path']}", f)
+    if len(first) == len(files):
+        return list(files), list(rows)
+    kept_paths = {f["path"] for f in first.values()}
+    return list(first.values()), [r for r in rows if r.get("path") is None or r["path"] in kept_paths]
+
+
 def _chunks(values: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
@@ -184,7 +235,8 @@ def load_unit_year(
     """
     now = now or _now()
     relative_paths = relative_paths or {}
-    step = hook or (lambda _name: None)
+    step = hook or _test_hook()
+    files, rows = _one_copy(files, rows)
     summary = LoadSummary(unit_code, year, files=len(files))
     incoming = [
         _project_row(r, unit_code, year, now) | {"_source": r} for r in rows if r["status"] in LOADABLE
@@ -285,6 +337,7 @@ def load_unit_year(
             )
         )
         step("recorded")
+    step("committed")
     return summary
 
 
@@ -323,6 +376,12 @@ def _quarantine(
     return len(rows)
 
 
+def _file_version(file_id: str, unit_code: str, year: int) -> tuple[Any, ...]:
+    """The WHERE of one file version of one unit-year in core_source_files."""
+    c = core_source_files.c
+    return (c.file_id == file_id, c.unit_code == unit_code, c.year == year)
+
+
 def _record_files(
     conn: Connection,
     unit_code: str,
@@ -357,11 +416,7 @@ def _record_files(
         if f["file_id"] in known:
             conn.execute(
                 update(core_source_files)
-                .where(
-                    core_source_files.c.file_id == f["file_id"],
-                    core_source_files.c.unit_code == unit_code,
-                    core_source_files.c.year == year,
-                )
+                .where(*_file_version(f["file_id"], unit_code, year))
                 .values(**values)
             )
         else:
@@ -379,11 +434,7 @@ def _record_files(
     for fid in gone:
         conn.execute(
             update(core_source_files)
-            .where(
-                core_source_files.c.file_id == fid,
-                core_source_files.c.unit_code == unit_code,
-                core_source_files.c.year == year,
-            )
+            .where(*_file_version(fid, unit_code, year))
             .values(status="superseded", superseded_at=now)
         )
     return len(gone)
@@ -404,10 +455,6 @@ def _update_paths(
         if old is not None and old.path != path:
             conn.execute(
                 update(core_source_files)
-                .where(
-                    core_source_files.c.file_id == f["file_id"],
-                    core_source_files.c.unit_code == unit_code,
-                    core_source_files.c.year == year,
-                )
+                .where(*_file_version(f["file_id"], unit_code, year))
                 .values(path=path)
             )
