@@ -1,36 +1,48 @@
 """The staff workbook: Vietnamese sheets that reporting staff open, filter, print and paste from.
 
-Every cell goes through :func:`put`, so no text from a district file can become a formula, an error
-value or an XML error, whatever it starts with. Totals are written as numbers, not formulas: the
-workbook must read the same in any spreadsheet program and when pasted into a Word report.
-Layout per sheet: row 1 title, row 2 note, row 3 the header of the main table (frozen, filtered,
-repeated on every printed page), data from row 4, "Tổng cộng" rows right under the data (outside
-the filter so sorting never moves them), then any second table and the charts below, so that
-printing fits the width of a landscape page.
+Every cell is written by :class:`Sheet` as a value: text is always stored as text (never a formula,
+an error value or an XML error, whatever it starts with) and no formula is ever written. Totals are
+numbers, not formulas: the workbook must read the same in any spreadsheet program and when pasted
+into a Word report. Layout per sheet: row 1 title, row 2 note, row 3 the header of the main table
+(frozen, filtered, repeated on every printed page), data from row 4, "Tổng cộng" rows right under
+the data (outside the filter so sorting never moves them), then any second table and the charts
+below, so that printing fits the width of a landscape page.
+
+A national project list is about 120,000 rows x 20 columns, too many for openpyxl's cell objects
+(over 1 GB and a minute in normal mode; about 20 s for the cells alone even in write-only mode).
+So the workbook is an openpyxl write-only workbook (styles, charts, page setup, filters, frozen
+panes, column widths, packaging), and each sheet's rows are serialised here, streamed through a
+temporary file: memory does not grow with the number of rows.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import shutil
+import tempfile
 import textwrap
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from itertools import repeat
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple, overload
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, get_time_format
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kc_pipeline.report.data import ReportData
@@ -73,10 +85,18 @@ VIETNAM = timezone(timedelta(hours=7))  # no daylight saving: a fixed offset nee
 _XML_ILLEGAL = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ud800-\udfff\ufffe\uffff]")
 # Text Excel would evaluate when a user re-enters the cell: marked with a quote prefix as well.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\n")
+_FORMULA_FIRST = frozenset("".join(_FORMULA_START))
 MAX_TEXT = 32_767  # Excel's limit for one cell
 MAX_WIDTH = 60
 MIN_WIDTH = 6
 HEADER_WRAP = 16  # headers longer than this wrap rather than widen the column
+# Wrapped columns and header heights are decided on up to this many rows of a table (all rows of
+# every table but a national project list); column widths are measured on every cell.
+SAMPLE_ROWS = 5_000
+_FLUSH_ROWS = 2_000  # rows of XML kept in memory before they go to the temporary file
+
+# Display length of a number by its format (see _display_length): format spec, "%", or None for str().
+_NUMBER_SPECS = {VND: ",.0f", COUNT: ",.0f", MILLION: ",.1f", PERCENT: "%"}
 
 CellValue = str | int | float | bool | date | datetime | time | None
 
@@ -89,6 +109,16 @@ _TITLE = Font(bold=True, size=13)
 _NOTE = Font(italic=True)
 _HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _WRAP = Alignment(vertical="top", wrap_text=True)
+
+# What each kind of cell looks like: font, fill, border, alignment.
+_ROLES: dict[str, tuple[Font | None, PatternFill | None, Border | None, Alignment | None]] = {
+    "title": (_TITLE, None, None, None),
+    "note": (_NOTE, None, None, None),
+    "caption": (_BOLD, None, None, None),
+    "header": (_BOLD, _HEADER_FILL, _BORDER, _HEADER_ALIGN),
+    "data": (None, None, _BORDER, None),
+    "total": (_BOLD, _TOTAL_FILL, _BORDER, None),
+}
 
 
 # ------------------------------------------------------------------------------------- safe cells
@@ -120,23 +150,65 @@ def cell_value(value: object) -> CellValue:
         return cell_value(pd.Timestamp(value))
     if isinstance(value, np.generic):  # numpy bools and other scalars
         return cell_value(value.item())
-    text = value if isinstance(value, str) else str(value)
-    text = _XML_ILLEGAL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _clean_text(value if isinstance(value, str) else str(value))
+
+
+def _clean_text(text: str) -> str:
+    text = _XML_ILLEGAL.sub("", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text[:MAX_TEXT]
 
 
-def put(ws: Worksheet, row: int, column: int, value: object, number_format: str | None = None) -> Cell:
-    """Write one cell as a value; text is always stored as text, never as a formula or error code."""
-    cell = ws.cell(row=row, column=column)
-    clean = cell_value(value)
-    cell.value = clean  # openpyxl guesses "f" for "=..." and "e" for "#N/A": overridden below
-    if isinstance(clean, str):
-        cell.data_type = "s"
-        if clean.startswith(_FORMULA_START):
-            cell.quotePrefix = True  # stays text even when a user edits the cell in Excel
-    elif number_format is not None and clean is not None:
-        cell.number_format = number_format
-    return cell
+def _fast_value(value: object) -> CellValue:
+    """:func:`cell_value`, with the types a table is made of (text, int, float, None) checked first."""
+    kind = type(value)
+    if kind is str:
+        return _clean_text(value)  # type: ignore[arg-type]
+    if kind is int or value is None:
+        return value  # type: ignore[return-value]
+    if kind is float:
+        return value if math.isfinite(value) else None  # type: ignore[arg-type,return-value]
+    return cell_value(value)
+
+
+def _xml_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _text_length(text: str) -> int:
+    return max(len(line) for line in text.split("\n")) if "\n" in text else len(text)
+
+
+def _display_length(value: object, number_format: str | None) -> int:
+    if isinstance(value, str):
+        return _text_length(value)
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, datetime):
+        return 16
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, int | float):
+        if number_format == PERCENT:
+            return len(f"{value * 100:.1f}%")
+        if number_format == MILLION:
+            return len(f"{value:,.1f}")
+        if number_format in (VND, COUNT):
+            return len(f"{value:,.0f}")
+        return len(str(value))
+    return len(str(value))
+
+
+def _header_length(text: str) -> int:
+    """Long headers wrap: they ask for HEADER_WRAP characters, or their longest word."""
+    return max(min(len(text), HEADER_WRAP), *(len(w) for w in text.split()))
 
 
 # ---------------------------------------------------------------------------------------- layout
@@ -167,61 +239,56 @@ class Block:
         return self.last_row >= self.first_row
 
 
+Rows = Sequence[Sequence[object]]
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One cell of text alone on its row: the title, the note or a caption (never measured)."""
+
+    row: int
+    text: str
+    role: str
+
+
+@dataclass(frozen=True)
+class _Table:
+    block: Block
+    columns: tuple[Col, ...]
+    rows: Rows
+    totals: list[Sequence[object]]
+
+
 class Sheet:
-    """One worksheet laid out top to bottom; :meth:`finish` sizes, freezes, filters and sets printing."""
+    """One worksheet laid out top to bottom, written by :meth:`finish` in one streaming pass.
+
+    :meth:`caption`, :meth:`table` and :meth:`chart` only place things (rows are kept as given, a
+    lazy :class:`FrameRows` stays lazy); :meth:`finish` decides widths and wrapping, writes the rows
+    and sets freezing, filtering and printing.
+    """
 
     def __init__(self, wb: Workbook, name: str, title: str, note: str) -> None:
-        self.ws = wb.create_sheet(name)
-        self.free_rows: set[int] = {1, 2}  # titles and notes: not measured for column widths
-        self.header_rows: set[int] = set()
+        self.ws: WriteOnlyWorksheet = wb.create_sheet(name)
         self.main: Block | None = None
         self.caps: dict[int, int] = {}
-        put(self.ws, 1, 1, title).font = _TITLE
-        put(self.ws, 2, 1, note).font = _NOTE
+        self._items: list[_Line | _Table] = [_Line(1, title, "title"), _Line(2, note, "note")]
+        self._style_ids: dict[tuple[str, str | None, bool, bool], int] = {}
         self.row = HEADER_ROW
 
     def caption(self, text: str) -> None:
-        put(self.ws, self.row, 1, text).font = _BOLD
-        self.free_rows.add(self.row)
+        self._items.append(_Line(self.row, text, "caption"))
         self.row += 1
 
-    def table(
-        self,
-        columns: Sequence[Col],
-        rows: Iterable[Sequence[object]],
-        totals: Iterable[Sequence[object]] = (),
-    ) -> Block:
+    def table(self, columns: Sequence[Col], rows: Rows, totals: Iterable[Sequence[object]] = ()) -> Block:
         """Header, data rows and bold total rows; the first table of a sheet is its main table."""
-        ws, header_row = self.ws, self.row
-        for index, column in enumerate(columns, 1):
-            cell = put(ws, header_row, index, column.header)
-            cell.font, cell.fill, cell.alignment, cell.border = _BOLD, _HEADER_FILL, _HEADER_ALIGN, _BORDER
-        self.header_rows.add(header_row)
-        row = header_row
-        for values in rows:
-            row += 1
-            self._row(row, columns, values)
-        block = Block(header_row, header_row + 1, row, len(columns))
-        for values in totals:
-            row += 1
-            for cell in self._row(row, columns, values):
-                cell.font, cell.fill = _BOLD, _TOTAL_FILL
+        block = Block(self.row, self.row + 1, self.row + len(rows), len(columns))
+        table = _Table(block, tuple(columns), rows, list(totals))
+        self._items.append(table)
         if self.main is None:
             self.main = block
             self.caps = {index: column.max_width for index, column in enumerate(columns, 1)}
-        self.row = row + 2
+        self.row = block.last_row + len(table.totals) + 2
         return block
-
-    def _row(self, row: int, columns: Sequence[Col], values: Sequence[object]) -> list[Cell]:
-        cells = []
-        for index, (column, value) in enumerate(zip(columns, values, strict=True), 1):
-            if isinstance(value, Fmt):
-                cell = put(self.ws, row, index, value.value, value.number_format)
-            else:
-                cell = put(self.ws, row, index, value, column.number_format)
-            cell.border = _BORDER
-            cells.append(cell)
-        return cells
 
     def chart(self, chart: BarChart) -> None:
         chart.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
@@ -230,70 +297,270 @@ class Sheet:
         self.row += math.ceil(chart.height / 0.5) + 2  # rows are about 0.5 cm high
 
     def finish(self) -> None:
+        """Write the sheet: rows streamed to a temporary file, then openpyxl's sheet part around them."""
         ws, main = self.ws, self.main
         assert main is not None, "every sheet has a main table"
-        last_column = get_column_letter(main.width)
+        tables = [item for item in self._items if isinstance(item, _Table)]
+        # Wrapping and header heights from a sample: both are written before the last row is seen.
+        sampled = _sampled_lengths(tables)
+        wrapped = {column for column, length in sampled.items() if length + 2 > self._cap(column)}
+        heights = self._header_heights(tables, self._widths(sampled))
+        with tempfile.TemporaryFile() as rows_xml:
+            lengths, last_row, last_column = self._write_rows(rows_xml, wrapped, heights)
+            for column, width in self._widths(lengths).items():
+                ws.column_dimensions[get_column_letter(column)].width = width
+            self._set_view_and_printing(main)
+            ws.close()  # openpyxl writes the sheet around an empty sheetData: the rows go in there
+            _splice_rows(ws, rows_xml, f"A1:{get_column_letter(last_column)}{last_row}")
+
+    def _cap(self, column: int) -> int:
+        return self.caps.get(column, MAX_WIDTH)
+
+    def _widths(self, lengths: Mapping[int, int]) -> dict[int, int]:
+        """Widths from content, capped; longer text wraps."""
+        return {c: min(max(length + 2, MIN_WIDTH), self._cap(c)) for c, length in lengths.items()}
+
+    @staticmethod
+    def _header_heights(tables: Sequence[_Table], widths: Mapping[int, int]) -> dict[int, int]:
+        """Header rows grow to show all the lines of their wrapped headers."""
+        heights = {}
+        for table in tables:
+            lines = 1
+            for index, column in enumerate(table.columns, 1):
+                width = max(int(widths.get(index, 13)) - 1, 1)
+                lines = max(lines, len(textwrap.wrap(column.header, width)))
+            heights[table.block.header_row] = 15 * lines + 3
+        return heights
+
+    def _set_view_and_printing(self, main: Block) -> None:
+        ws, last_column = self.ws, get_column_letter(main.width)
         ws.freeze_panes = f"A{main.first_row}"
         ws.auto_filter.ref = f"A{main.header_row}:{last_column}{max(main.last_row, main.header_row)}"
         ws.print_title_rows = f"{main.header_row}:{main.header_row}"
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_margins.left = ws.page_margins.right = 0.4
         ws.page_margins.top = ws.page_margins.bottom = 0.6
         ws.oddFooter.center.text = "Trang &P/&N"
-        self._fit_columns()
 
-    def _fit_columns(self) -> None:
-        """Widths from content, capped; longer text wraps, and header rows grow to show their lines."""
-        widths: dict[int, float] = {}
-        for row in self.ws.iter_rows(min_row=1, max_row=self.ws.max_row):
-            for cell in row:
-                if cell.row in self.free_rows or cell.value is None:
-                    continue
-                if cell.row in self.header_rows:
-                    text = str(cell.value)
-                    length = max(min(len(text), HEADER_WRAP), *(len(w) for w in text.split()))
+    def _style(self, role: str, number_format: str | None, wrap: bool, quote: bool) -> int:
+        """The id of a cell style, made once through openpyxl's own style setters on a template cell."""
+        key = (role, number_format, wrap, quote)
+        style_id = self._style_ids.get(key)
+        if style_id is None:
+            cell = WriteOnlyCell(self.ws)
+            font, fill, border, alignment = _ROLES[role]
+            if font is not None:
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+            if border is not None:
+                cell.border = border
+            if alignment is not None or wrap:
+                cell.alignment = _WRAP if wrap else alignment
+            if number_format is not None:
+                cell.number_format = number_format
+            cell.quotePrefix = quote  # stays text even when a user edits the cell in Excel
+            style_id = self._style_ids[key] = cell.style_id
+        return style_id
+
+    def _write_rows(
+        self, out: IO[bytes], wrapped: set[int], heights: Mapping[int, int]
+    ) -> tuple[dict[int, int], int, int]:
+        """All rows as sheetData XML; returns each column's display length, the last row and column."""
+        lengths: list[int] = []  # -1: nothing measured in the column
+        buffer: list[str] = []
+        row = last_column = 1
+
+        def emit(xml: str) -> None:
+            buffer.append(xml)
+            if len(buffer) >= _FLUSH_ROWS:
+                out.write("".join(buffer).encode())
+                buffer.clear()
+
+        for item in self._items:
+            if isinstance(item, _Line):
+                row = item.row
+                emit(f'<row r="{row}">{self._cell(item.role, "A", row, _fast_value(item.text), None)}</row>')
+                continue
+            block, columns = item.block, item.columns
+            last_column = max(last_column, block.width)
+            lengths += [-1] * (block.width - len(lengths))
+            row = block.header_row
+            headers = []
+            for index, column in enumerate(columns):
+                lengths[index] = max(lengths[index], _header_length(column.header))
+                letter = get_column_letter(index + 1)
+                headers.append(self._cell("header", letter, row, _fast_value(column.header), None))
+            emit(f'<row r="{row}" ht="{heights[row]}" customHeight="1">{"".join(headers)}</row>')
+            for role, rows in (("data", item.rows), ("total", item.totals)):
+                cells = _RowXml(self, role, columns, wrapped)
+                for values in rows:
+                    row += 1
+                    emit(f'<row r="{row}">{cells(row, values, lengths)}</row>')
+        out.write("".join(buffer).encode())
+        return {i: n for i, n in enumerate(lengths, 1) if n >= 0}, row, last_column
+
+    def _cell(
+        self,
+        role: str,
+        letter: str,
+        row: int,
+        clean: CellValue,
+        number_format: str | None,
+        wrap: bool = False,
+    ) -> str:
+        """One cell: text inline (never a formula, never an error code), numbers and dates as numbers.
+
+        A format applies to numbers and dates only; text that Excel would evaluate on re-entry gets a
+        quote prefix as well.
+        """
+        if clean is None:
+            return f'<c r="{letter}{row}" s="{self._style(role, None, False, False)}"/>'
+        if isinstance(clean, str):
+            style = self._style(role, None, wrap, clean.startswith(_FORMULA_START))
+            return _text_cell(f"{letter}{row}", style, clean)
+        if isinstance(clean, bool):
+            style = self._style(role, number_format, False, False)
+            return f'<c r="{letter}{row}" s="{style}" t="b"><v>{clean:d}</v></c>'
+        if isinstance(clean, date | time):
+            number_format = number_format or get_time_format(type(clean))
+            clean = to_excel(clean, self.ws.parent.epoch)
+        style = self._style(role, number_format, False, False)
+        return f'<c r="{letter}{row}" s="{style}"><v>{clean:.16g}</v></c>'
+
+
+class _RowXml:
+    """Data or total rows of one table as XML, with each column's references and style ids made once.
+
+    Text, int, float and None (nearly every cell of a national list) are handled inline; any other
+    value (bools, dates, numpy scalars, :class:`Fmt`) goes through :func:`cell_value` and
+    :meth:`Sheet._cell`. A text cell wraps when its column does or when it is too long for it.
+    """
+
+    def __init__(self, sheet: Sheet, role: str, columns: Sequence[Col], wrapped: set[int]) -> None:
+        self.sheet, self.role, self.columns = sheet, role, columns
+        indexes = range(1, len(columns) + 1)
+        self.letters = [get_column_letter(i) for i in indexes]
+        self.caps = [sheet._cap(i) for i in indexes]
+        self.wraps = [i in wrapped for i in indexes]
+        self.plain = [sheet._style(role, None, False, False) for _ in indexes]
+        self.wrapping = [sheet._style(role, None, True, False) for _ in indexes]
+        self.numbers = [sheet._style(role, c.number_format, False, False) for c in columns]
+        self.specs = [_NUMBER_SPECS.get(c.number_format or "") for c in columns]
+
+    def __call__(self, row: int, values: Sequence[object], lengths: list[int]) -> str:
+        if len(values) != len(self.columns):
+            raise ValueError(f"row {row}: {len(values)} values for {len(self.columns)} columns")
+        parts = []
+        for i, value in enumerate(values):
+            kind = type(value)
+            if kind is str:
+                if value.isprintable() and len(value) <= MAX_TEXT:  # nothing to clean, no line break
+                    length = len(value)
                 else:
-                    length = _display_length(cell.value, cell.number_format)
-                widths[cell.column] = max(widths.get(cell.column, 0), length)
-        for column, length in widths.items():
-            cap = self.caps.get(column, MAX_WIDTH)
-            width = min(max(length + 2, MIN_WIDTH), cap)
-            self.ws.column_dimensions[get_column_letter(column)].width = width
-            if length + 2 > cap:
-                for (cell,) in self.ws.iter_rows(min_row=1, min_col=column, max_col=column):
-                    if isinstance(cell.value, str) and cell.row not in self.free_rows | self.header_rows:
-                        cell.alignment = _WRAP
-        for header_row in self.header_rows:
-            lines = 1
-            for cell in self.ws[header_row]:
-                if isinstance(cell.value, str):
-                    width = int(self.ws.column_dimensions[cell.column_letter].width) - 1
-                    lines = max(lines, len(textwrap.wrap(cell.value, max(width, 1))))
-            self.ws.row_dimensions[header_row].height = 15 * lines + 3
+                    value = _clean_text(value)
+                    length = _text_length(value)
+                if length > lengths[i]:
+                    lengths[i] = length
+                wrap = self.wraps[i] or length + 2 > self.caps[i]
+                if value and value[0] in _FORMULA_FIRST:
+                    style = self.sheet._style(self.role, None, wrap, True)
+                else:
+                    style = self.wrapping[i] if wrap else self.plain[i]
+                parts.append(_text_cell(f"{self.letters[i]}{row}", style, value))
+            elif kind is int or (kind is float and math.isfinite(value)):  # type: ignore[arg-type]
+                spec = self.specs[i]
+                if spec is None:
+                    length = len(str(value))
+                elif spec == "%":
+                    length = len(f"{value * 100:.1f}") + 1  # type: ignore[operator]
+                else:
+                    length = len(format(value, spec))
+                if length > lengths[i]:
+                    lengths[i] = length
+                parts.append(f'<c r="{self.letters[i]}{row}" s="{self.numbers[i]}"><v>{value:.16g}</v></c>')
+            elif value is None or kind is float:
+                parts.append(f'<c r="{self.letters[i]}{row}" s="{self.plain[i]}"/>')
+            else:
+                parts.append(self._other(i, row, value, lengths))
+        return "".join(parts)
+
+    def _other(self, i: int, row: int, value: object, lengths: list[int]) -> str:
+        number_format = self.columns[i].number_format
+        if isinstance(value, Fmt):
+            value, number_format = value
+        clean = cell_value(value)
+        wrap = False
+        if clean is not None:
+            if isinstance(clean, date | time) and number_format is None:
+                number_format = get_time_format(type(clean))
+            length = _display_length(clean, number_format)
+            lengths[i] = max(lengths[i], length)
+            wrap = isinstance(clean, str) and (self.wraps[i] or length + 2 > self.caps[i])
+        return self.sheet._cell(self.role, self.letters[i], row, clean, number_format, wrap)
 
 
-def _display_length(value: object, number_format: str) -> int:
-    if isinstance(value, str):
-        return max((len(line) for line in value.split("\n")), default=0)
-    if isinstance(value, bool):
-        return 5
-    if isinstance(value, datetime):
-        return 16
-    if isinstance(value, date):
-        return 10
-    if isinstance(value, int | float):
-        if number_format == PERCENT:
-            return len(f"{value * 100:.1f}%")
-        if number_format == MILLION:
-            return len(f"{value:,.1f}")
-        if number_format in (VND, COUNT):
-            return len(f"{value:,.0f}")
-        return len(str(value))
-    return len(str(value))
+def _text_cell(ref: str, style: int, text: str) -> str:
+    if not text:
+        return f'<c r="{ref}" s="{style}"/>'
+    space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>'
+
+
+def _sampled_lengths(tables: Sequence[_Table]) -> dict[int, int]:
+    """Display length per column from headers, totals and up to SAMPLE_ROWS evenly spread data rows."""
+    lengths: dict[int, int] = {}
+    for table in tables:
+        rows = table.rows
+        if len(rows) > SAMPLE_ROWS:
+            rows = rows[:: math.ceil(len(rows) / SAMPLE_ROWS)]
+        for index, column in enumerate(table.columns, 1):
+            lengths[index] = max(lengths.get(index, 0), _header_length(column.header))
+        for values in rows:
+            _measure(table.columns, values, lengths)
+        for values in table.totals:
+            _measure(table.columns, values, lengths)
+    return lengths
+
+
+def _measure(columns: Sequence[Col], values: Sequence[object], lengths: dict[int, int]) -> None:
+    for index, (column, value) in enumerate(zip(columns, values, strict=True), 1):
+        number_format = column.number_format
+        if isinstance(value, Fmt):
+            value, number_format = value
+        clean = _fast_value(value)
+        if clean is None:
+            continue
+        if isinstance(clean, date | time) and number_format is None:
+            number_format = get_time_format(type(clean))
+        lengths[index] = max(lengths.get(index, 0), _display_length(clean, number_format))
+
+
+def _splice_rows(ws: WriteOnlyWorksheet, rows_xml: IO[bytes], dimension: str) -> None:
+    """Put the rows into the sheet part openpyxl wrote around an empty sheetData.
+
+    openpyxl 3.1 streams a closed write-only sheet to the temporary file ``ws._writer.out`` and copies
+    it into the package on save; the rows replace the empty sheetData there, and the sheet's size is
+    declared as openpyxl declares it in normal mode.
+    """
+    part = Path(ws._writer.out)
+    xml = part.read_bytes()  # a few kB: everything but the rows
+    for empty in (b"<sheetData></sheetData>", b"<sheetData />", b"<sheetData/>"):
+        head, found, tail = xml.partition(empty)
+        if found:
+            break
+    else:
+        raise RuntimeError(f"openpyxl wrote {ws.title!r} without an empty sheetData to fill")
+    head = head.replace(b"<sheetViews>", f'<dimension ref="{dimension}"/><sheetViews>'.encode(), 1)
+    with part.open("wb") as out:
+        out.write(head + b"<sheetData>")
+        rows_xml.seek(0)
+        shutil.copyfileobj(rows_xml, out, 1 << 20)
+        out.write(b"</sheetData>" + tail)
 
 
 # ----------------------------------------------------------------------------------- aggregation
@@ -794,10 +1061,21 @@ def _raw_text(raw: object) -> str:
     return "" if clean is None else str(clean)
 
 
+PROJECT_FIELDS = (
+    "year", "unit_code", "funding_source", "programme_code", "activity_code", "title", "beneficiary",
+    "commune", "sector_code", "value_chain_code", "support_vnd", "counterpart_vnd", "total_vnd", "trainees",
+    "models", "clusters", "project_code", "source_sheet", "source_row",
+)  # fmt: skip
+
+
 def _project_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
-    """The current projects, one row each, money in đồng as loaded."""
-    records = _records(data.projects)
-    note = "Đơn vị tiền: đồng." if records else f"{_no_projects(data)} Đơn vị tiền: đồng."
+    """The current projects, one row each, money in đồng as loaded.
+
+    A national list has about 120,000 projects: rows are made from the frame's columns as they are
+    written and the totals are column sums, so no list of records or rows is ever held.
+    """
+    projects = data.projects if not data.projects.empty else data.projects.iloc[:0]
+    note = "Đơn vị tiền: đồng." if len(projects) else f"{_no_projects(data)} Đơn vị tiền: đồng."
     sheet = Sheet(
         wb, "Danh sách đề án", f"DANH SÁCH ĐỀ ÁN KHUYẾN CÔNG {data.period} – {data.unit_name}", note
     )
@@ -823,41 +1101,101 @@ def _project_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
         Col("Trang tính gốc"),
         Col("Dòng gốc", COUNT),
     ]
-    rows = [
-        [
-            index,
-            _year(r.get("year")),
-            names.unit(r.get("unit_code")),
-            names.source(r.get("funding_source")),
-            names.programme(r.get("programme_code")),
-            names.activity(r.get("activity_code")),
-            r.get("title"),
-            r.get("beneficiary"),
-            r.get("commune"),
-            names.sector(r.get("sector_code")),
-            names.value_chain(r.get("value_chain_code")),
-            r.get("support_vnd"),
-            r.get("counterpart_vnd"),
-            r.get("total_vnd"),
-            r.get("trainees"),
-            r.get("models"),
-            r.get("clusters"),
-            r.get("project_code"),
-            r.get("source_sheet"),
-            r.get("source_row"),
+    unit, source = _per_code(names.unit), _per_code(names.source)
+    programme, activity = _per_code(names.programme), _per_code(names.activity)
+    sector, value_chain = _per_code(names.sector), _per_code(names.value_chain)
+
+    def row(number: int, values: tuple[Any, ...]) -> list[object]:
+        year, unit_code, source_code, programme_code, activity_code, *texts = values[:8]
+        return [
+            number,
+            _year(year),
+            unit(unit_code),
+            source(source_code),
+            programme(programme_code),
+            activity(activity_code),
+            *texts,  # title, beneficiary, commune
+            sector(values[8]),
+            value_chain(values[9]),
+            *values[10:],  # money, counts, project code, source sheet and row
         ]
-        for index, r in enumerate(records, 1)
-    ]
-    total = _sum(records)
+
+    total = {m: _column_total(projects, m) for m in MEASURES if m != "projects"}
     totals = [
         [
-            *[None] * 6, f"Tổng cộng ({len(records)} đề án)", *[None] * 4,
+            *[None] * 6, f"Tổng cộng ({len(projects)} đề án)", *[None] * 4,
             total["support_vnd"], total["counterpart_vnd"], total["total_vnd"],
             total["trainees"], total["models"], total["clusters"], None, None, None,
         ]
     ]  # fmt: skip
-    sheet.table(columns, rows, totals)
+    sheet.table(columns, FrameRows(projects, PROJECT_FIELDS, row), totals)
     sheet.finish()
+
+
+class FrameRows(Sequence[list[object]]):
+    """Table rows made one at a time from a frame's columns (a missing column reads as empty).
+
+    ``make`` gets the row's number (1, 2, ... in frame order) and its values in ``fields`` order.
+    Slicing stays lazy, so a sample of a national list costs only the rows sampled.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        fields: Sequence[str],
+        make: Callable[[int, tuple[Any, ...]], list[object]],
+        numbers: range | None = None,
+    ) -> None:
+        self.frame, self.fields, self.make = frame, tuple(fields), make
+        self.numbers = range(1, len(frame) + 1) if numbers is None else numbers
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @overload
+    def __getitem__(self, key: int) -> list[object]: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> FrameRows: ...
+
+    def __getitem__(self, key: int | slice) -> list[object] | FrameRows:
+        if isinstance(key, slice):
+            return FrameRows(self.frame.iloc[key], self.fields, self.make, self.numbers[key])
+        index = range(len(self))[key]
+        return next(iter(self[index : index + 1]))
+
+    def __iter__(self) -> Iterator[list[object]]:
+        size = len(self.frame)
+        columns = [self.frame[f] if f in self.frame.columns else repeat(None, size) for f in self.fields]
+        for number, values in zip(self.numbers, zip(*columns, strict=True), strict=True):
+            yield self.make(number, values)
+
+
+def _per_code(lookup: Callable[[object], str | None]) -> Callable[[object], str | None]:
+    """``lookup`` remembered per text code: a national list repeats a few hundred codes many times."""
+    known: dict[str, str | None] = {}
+
+    def name(code: object) -> str | None:
+        if type(code) is not str:
+            return lookup(code)
+        if code not in known:
+            known[code] = lookup(code)
+        return known[code]
+
+    return name
+
+
+def _column_total(frame: pd.DataFrame, name: str) -> int | float:
+    """:func:`_sum` of one column, with numeric columns summed from plain lists (the same additions)."""
+    if name not in frame.columns:
+        return 0
+    series = frame[name]
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return sum(series.dropna().tolist())
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        return sum(values[np.isfinite(values)].tolist())
+    return sum(_number(value) for value in series)
 
 
 # ---------------------------------------------------------------------------------------- charts
@@ -879,7 +1217,7 @@ def _bar_chart(title: str, value_title: str, horizontal: bool = False, categorie
     return chart
 
 
-def _ref(ws: Worksheet, block: Block, first_column: int, last_column: int) -> Reference:
+def _ref(ws: WriteOnlyWorksheet, block: Block, first_column: int, last_column: int) -> Reference:
     """The header cell (series name) and the data cells of some columns of a table."""
     return Reference(
         ws, min_col=first_column, max_col=last_column, min_row=block.header_row, max_row=block.last_row
@@ -892,7 +1230,7 @@ def _text_categories(chart: BarChart, labels: Reference) -> None:
         series.cat = AxDataSource(strRef=StrRef(f=str(labels)))
 
 
-def _categories(ws: Worksheet, block: Block, column: int) -> Reference:
+def _categories(ws: WriteOnlyWorksheet, block: Block, column: int) -> Reference:
     return Reference(ws, min_col=column, min_row=block.first_row, max_row=block.last_row)
 
 
@@ -902,8 +1240,7 @@ def _categories(ws: Worksheet, block: Block, column: int) -> Reference:
 def write_workbook(data: ReportData, path: Path) -> None:
     """Write the staff workbook for ``data`` to ``path`` (the caller makes the write atomic)."""
     names = Names(data)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     _summary_sheet(wb, data, names)
     _source_sheet(wb, data, names, "KC địa phương", "KCDP")
     _source_sheet(wb, data, names, "KC quốc gia", "KCQG")

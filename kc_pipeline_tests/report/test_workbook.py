@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from kc_pipeline.aggregate.targets import OUTPUT_COLUMNS
 from kc_pipeline.aggregate.yearly import yearly_trend_rows
 from kc_pipeline.reference import load_reference
+from kc_pipeline.report import workbook
 from kc_pipeline.report.data import PROJECT_COLUMNS, ReportData
 from kc_pipeline.report.workbook import SHEETS, cell_value, write_workbook
 
@@ -517,3 +518,139 @@ def test_empty_data_still_gives_every_sheet_with_a_note(tmp_path: Path) -> None:
     projects = wb["Danh sách đề án"]
     assert projects.auto_filter.ref == f"A3:{openpyxl.utils.get_column_letter(len(headers(projects)))}3"
     assert not [c.coordinate for c in cells(wb) if c.data_type in ("f", "e")]
+
+
+# ------------------------------------------------------------------------------------------- scale
+
+
+def national_data(n: int, hostile: tuple[str, ...] = ()) -> ReportData:
+    """``n`` projects shaped like a national load: unique titles and beneficiaries, sparse counts.
+
+    Built column by column (a list of row dicts would dominate the memory a benchmark measures), with
+    the summary aggregated from the projects so that every sheet has content. ``hostile`` titles first.
+    """
+    ref = load_reference()
+    units, activities = list(ref.units), list(ref.activities)
+    communes = ["Hùng Sơn", "Phú Xuyên", "Tân Linh", "Yên Lãng", "Quân Chu", "La Bằng", "Minh Tiến"]
+    sectors, chains = list(ref.sectors), [*ref.value_chains, None]
+    rows = range(n)
+    activity = [activities[i % len(activities)] for i in rows]
+    support = [50 * M + (i * 7_919 % 1_950) * M for i in rows]
+    columns: dict[str, list[Any]] = {
+        "year": [2021 + i % 5 for i in rows],
+        "unit_code": [units[i % len(units)] for i in rows],
+        "funding_source": ["KCQG" if i % 4 == 0 else "KCDP" for i in rows],
+        "programme_code": [ref.activities[a].programme_code for a in activity],
+        "activity_code": activity,
+        "title": [
+            hostile[i]
+            if i < len(hostile)
+            else f"{ref.activities[activity[i]].name_vi} cho cơ sở sản xuất số {i} tại xã {communes[i % 7]}"
+            for i in rows
+        ],
+        "beneficiary": [f"Công ty TNHH chế biến nông sản {i}" for i in rows],
+        "commune": [f"Xã {communes[i % 7]}" for i in rows],
+        "sector_code": [sectors[i % len(sectors)] for i in rows],
+        "value_chain_code": [chains[i % len(chains)] for i in rows],
+        "support_vnd": support,
+        "counterpart_vnd": [2 * s if i % 3 else 0 for i, s in enumerate(support)],
+        "total_vnd": [(3 if i % 3 else 1) * s for i, s in enumerate(support)],
+        "trainees": [30 + i % 40 if a == "vocational_training" else None for i, a in enumerate(activity)],
+        "models": [1 if a == "demo_model" else None for a in activity],
+        "clusters": [1 if a == "cluster_planning" else None for a in activity],
+        "project_code": [f"KC-{2021 + i % 5}-{i:06d}" if i % 2 else None for i in rows],
+        "source_file_id": [f"{i % 997:064x}" for i in rows],
+        "source_sheet": ["Biểu 01"] * n,
+        "source_row": [7 + i % 400 for i in rows],
+    }
+    projects = pd.DataFrame(columns)[list(PROJECT_COLUMNS)]
+    del columns, activity, support
+    measures = ["support_vnd", "counterpart_vnd", "total_vnd", "trainees", "models", "clusters"]
+    keys = ["year", "unit_code", "funding_source", "programme_code", "activity_code"]
+    summary = projects.groupby(keys, as_index=False).agg(
+        projects=("title", "size"), **{m: (m, "sum") for m in measures}
+    )
+    summary[measures] = summary[measures].astype("int64")
+    summary = summary[SUMMARY_COLUMNS]
+    base = report_data()
+    return ReportData(
+        year_from=2021,
+        year_to=2025,
+        unit_code=None,
+        reference=ref,
+        summary=summary,
+        trend=pd.DataFrame(yearly_trend_rows(summary.to_dict(orient="records"))),
+        projects=projects,
+        completeness=base.completeness,
+        targets=base.targets,
+        quarantine=base.quarantine,
+    )
+
+
+def test_a_long_project_list_is_whole_formatted_and_formula_free(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3,000 projects with the layout sample cut to 500 rows: the path a national list takes.
+
+    Row 2998 is left out of the sample (every 6th row is in it) and holds the widest number and the
+    only place name too long for its column: the width still fits the number, and that cell wraps.
+    """
+    monkeypatch.setattr(workbook, "SAMPLE_ROWS", 500)
+    n, outlier = 3_000, 2_998
+    data = national_data(n, hostile=tuple(HOSTILE))
+    data.projects.loc[outlier, "support_vnd"] = 987_654_321_012_345
+    data.projects.loc[outlier, "commune"] = "Xã có một cái tên rất dài để thử ngắt dòng trong ô"
+    ws = reopen(data, tmp_path)["Danh sách đề án"]
+    index = {header: i for i, header in enumerate(headers(ws))}
+    rows = list(ws.iter_rows(min_row=4))
+    projects, total = rows[:n], rows[n]
+
+    assert len(rows) == n + 1 and ws.max_row == 3 + n + 1  # title, note, header, projects, total
+    assert ws.auto_filter.ref == f"A3:T{3 + n}"
+    assert [row[0].value for row in projects] == list(range(1, n + 1))
+    for header, number_format in {
+        "Năm": "0",
+        "Kinh phí KC hỗ trợ (đồng)": "#,##0",
+        "Kinh phí đối ứng (đồng)": "#,##0",
+        "Tổng kinh phí (đồng)": "#,##0",
+        "Lao động được đào tạo (người)": "#,##0",
+        "Dòng gốc": "#,##0",
+    }.items():
+        found = {row[index[header]].number_format for row in projects if row[index[header]].value is not None}
+        assert found == {number_format}, header
+    assert not [c.coordinate for row in ws.iter_rows() for c in row if c.data_type in ("f", "e")]
+    for row, original in zip(projects, HOSTILE, strict=False):
+        title = row[index["Tên đề án"]]
+        assert title.value == HOSTILE[original] and title.data_type == "s", original
+        assert title.quotePrefix is (original[0] in "=+-@"), original
+
+    assert total[index["Tên đề án"]].value == f"Tổng cộng ({n} đề án)"
+    assert total[index["Kinh phí KC hỗ trợ (đồng)"]].value == data.projects["support_vnd"].sum()
+    assert total[index["Lao động được đào tạo (người)"]].value == data.projects["trainees"].sum()
+
+    letter = openpyxl.utils.get_column_letter
+    support = ws.column_dimensions[letter(index["Kinh phí KC hỗ trợ (đồng)"] + 1)].width
+    assert support >= len("987,654,321,012,345") + 2  # measured on every row, not on the sample
+    place = index["Địa điểm"]
+    assert ws.column_dimensions[letter(place + 1)].width == 25
+    assert projects[outlier][place].alignment.wrap_text is True
+    assert not projects[0][place].alignment.wrap_text  # the short names in that column do not wrap
+
+
+def test_project_totals_add_up_as_row_by_row_sums() -> None:
+    """Column sums give what adding the records one by one gives, whatever the column's dtype."""
+    frame = pd.DataFrame(
+        {
+            "support_vnd": [10**15, 7, 3],  # int64
+            "counterpart_vnd": pd.array([1, None, 2], dtype="Int64"),
+            "total_vnd": [0.1, float("inf"), 0.2],  # float64: inf counts as missing
+            "trainees": [None, "12", 5],  # object: text is not a number
+            "models": [True, False, True],  # bool
+            "clusters": [np.nan, np.nan, np.nan],
+        }
+    )
+    one_by_one = workbook._sum(frame.to_dict(orient="records"))
+    summed = {m: workbook._column_total(frame, m) for m in frame.columns}
+    assert summed == {m: one_by_one[m] for m in frame.columns}
+    assert [type(v) for v in summed.values()] == [type(one_by_one[m]) for m in frame.columns]
+    assert workbook._column_total(frame, "projects") == 0  # a column the frame lacks adds nothing
