@@ -48,3 +48,19 @@ def every_test_file_adds_up_after_validation() -> Iterator[None]:
     broken = [f.path for f in verdict.files if not f.adds_up]
     assert not broken, f"files whose counts do not add up after validation: {broken}"
     print(f"\n{len(unique)} workbooks written by the reader tests validated in one batch; all add up (P1)")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """``make test`` says how many hostile inputs were tried, and on which databases."""
+    from kc_pipeline_tests.hostile import TRIED
+    from kc_pipeline_tests.hostile.corpus import CORPUS
+
+    if not TRIED:
+        return
+    databases = sorted({d for found in TRIED.values() for d in found})
+    on_all = sum(1 for found in TRIED.values() if found == set(databases))
+    terminalreporter.write_sep("-", "hostile inputs")
+    terminalreporter.write_line(
+        f"hostile inputs tried: {len(TRIED)} of {len(CORPUS)} in the corpus, each beside a good file "
+        f"through the real pipeline; {on_all} on every database ({', '.join(databases)})"
+    )

@@ -1,55 +1,89 @@
-"""Read many files: staged results are reused by content hash, the rest read in worker processes.
+"""Read many files: staged results are reused by content hash; every other file is read in a sandbox.
 
-Workers are separate processes so that reading uses both cores and so that a workbook which
-exhausts memory or crashes a parser costs its own rejection, not the run (each worker has an
-address-space limit).
+District files are untrusted, and some hostile workbooks do not raise an exception: they abort the
+process (a sheet with cells at A1 and XFD1048576 makes python-calamine allocate 512 GiB and abort),
+exhaust memory or never finish. So the caller (a Dagster run, the CLI) never parses a workbook
+itself:
+
+* Cache first: each path is hashed (sha256, streamed, so a big file costs no memory here) and a
+  result staged for those bytes by this reader version is reused without reading anything.
+* Every other file is read in a worker of the process's shared :mod:`~kc_pipeline.ingest.sandbox`
+  pool: two workers (one per core) forked from a fork server that has the reader imported, created
+  on the first call and kept, so later calls (a sensor's one-file run, ``make bench``'s 600 files)
+  pay no start-up. Each worker has an address-space limit (``KC_READ_MEMORY_BYTES``, default
+  2 GiB) and each file a wall-clock limit (``KC_READ_TIMEOUT_S``, default 60 s) and twice that in
+  CPU time.
+* A worker that dies or runs out of time costs only its file, which becomes a rejected result with
+  a specific reason: ``reader_crashed`` (a signal or an exit: segfault, abort, SIGKILL),
+  ``too_much_memory`` (a ``MemoryError``, or a native allocation failure seen on the worker's
+  stderr), ``timeout``, ``result_too_large`` or ``reader_error`` (a bug outside the reader's own
+  guard). The worker is replaced and the other files are read as usual.
+* Every result is staged, so a hostile file is never parsed twice; results whose cause may lie
+  outside the file (a timeout on a loaded machine, a SIGKILL from the OOM killer or an operator)
+  are marked ``transient`` and not taken from the cache when the file is read again
+  (``kc-pipeline run --full``).
+* The same bytes under two names (a copy, NFC/NFD twin names) are read once.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
+import hashlib
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from kc_pipeline.ingest.reader import file_id_of, read_workbook
+from kc_pipeline.ingest.model import Issue, ReadResult
+from kc_pipeline.ingest.reader import read_workbook
+from kc_pipeline.ingest.sandbox import Outcome, shared_pool
 from kc_pipeline.ingest.staging import StagingStore
 from kc_pipeline.reference import load_reference
 
-WORKER_MEMORY_BYTES = 3 * 1024**3
-# Starting worker processes costs about half a second; below this much input it does not pay off.
-PARALLEL_FROM_BYTES = 16 * 1024 * 1024
+DEFAULT_TIMEOUT_S = 60.0
+_HASH_CHUNK = 1 << 20
+_REASONS = {
+    "too_much_memory": "reading the file needed more memory than allowed",
+    "timeout": "reading the file took longer than allowed",
+    "crashed": "the reader process died on this file",
+    "result_too_large": "the file produced more rows than a district workbook can hold",
+    "error": "the reader failed on this file",
+}
+_CODES = {"crashed": "reader_crashed", "error": "reader_error"}
 
 
-def _limit_memory(limit: int) -> None:
+def read_timeout_s() -> float:
+    """Wall-clock limit per file, from ``KC_READ_TIMEOUT_S`` (seconds) or 60."""
     try:
-        import resource
+        value = float(os.environ.get("KC_READ_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    return value if value > 0 else DEFAULT_TIMEOUT_S
 
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):  # not on every platform; the limit is a safety net
-        pass
+
+def _read_document(path: str, reference_dir: str) -> dict[str, Any]:
+    """Runs in a sandbox worker: one file to its reader document."""
+    return read_workbook(path, load_reference(Path(reference_dir))).to_dict()
 
 
-def _read_in_worker(path: str, reference_dir: str) -> dict[str, Any]:
-    from kc_pipeline.ingest.model import Issue, ReadResult
-
+def content_id(path: Path) -> str | None:
+    """sha256 of a regular file's bytes, streamed; None for anything else (a FIFO is never opened
+    for reading in a way that blocks) or a file that cannot be opened."""
     try:
-        return read_workbook(path, load_reference(Path(reference_dir))).to_dict()
-    except MemoryError:
-        data = Path(path).read_bytes()
-        result = ReadResult(
-            path,
-            file_id_of(data),
-            "rejected",
-            "unknown",
-            error="too_much_memory: reading the file needed more memory than allowed",
-        )
-        result.issues.append(
-            Issue("ERROR", "too_much_memory", "reading the file needed more memory than allowed")
-        )
-        return result.to_dict()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        digest = hashlib.sha256()
+        while chunk := os.read(fd, _HASH_CHUNK):
+            digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def read_files(
@@ -58,66 +92,46 @@ def read_files(
     *,
     reference_dir: Path | None = None,
     workers: int | None = None,
+    timeout_s: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Reader documents (``ReadResult.to_dict()``) for ``paths``, in the same order."""
+    """Reader documents (``ReadResult.to_dict()``) for ``paths``, in the same order; never raises
+    for a bad file. ``workers`` sizes the shared pool when this call creates it; ``timeout_s``
+    overrides ``KC_READ_TIMEOUT_S``."""
     reference = load_reference(reference_dir)
     paths = [Path(p) for p in paths]
     documents: list[dict[str, Any] | None] = [None] * len(paths)
-    pending: list[int] = []
-    for i, path in enumerate(paths):
-        if store is not None:
-            try:
-                cached = store.load(file_id_of(path.read_bytes()))
-            except OSError:
-                cached = None
-            if cached is not None:
-                cached["path"] = str(path)
-                documents[i] = cached
-                continue
-        pending.append(i)
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    pending_bytes = sum(_size(paths[i]) for i in pending)
-    if workers > 1 and len(pending) > 1 and pending_bytes >= PARALLEL_FROM_BYTES:
-        context = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_limit_memory, initargs=(WORKER_MEMORY_BYTES,)
-        ) as pool:
-            futures = {
-                i: pool.submit(_read_in_worker, str(paths[i]), str(reference.directory)) for i in pending
-            }
-            for i, future in futures.items():
-                documents[i] = _result_or_crash(future, paths[i])
-    else:
-        for i in pending:
-            documents[i] = read_workbook(paths[i], reference).to_dict()
-    out: list[dict[str, Any]] = []
-    for document in documents:
-        assert document is not None
-        if store is not None and not str(document.get("error") or "").startswith("reader_crashed"):
-            store.save(document)
-        out.append(document)
-    return out
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _result_or_crash(future: cf.Future[dict[str, Any]], path: Path) -> dict[str, Any]:
-    from kc_pipeline.ingest.model import Issue, ReadResult
-
-    try:
-        return future.result()
-    except Exception as exc:  # the worker died (killed, out of memory) while reading this file
-        try:
-            file_id = file_id_of(path.read_bytes())
-        except OSError:
-            file_id = ""
-        result = ReadResult(str(path), file_id, "rejected", "unknown", error=f"reader_crashed: {exc}")
-        result.issues.append(
-            Issue("ERROR", "reader_crashed", f"the reader process failed on this file: {exc}")
+    file_ids = [content_id(path) for path in paths]
+    to_read: dict[str, list[int]] = {}  # one read per distinct content; key "path:<i>" if unhashable
+    for i, (path, file_id) in enumerate(zip(paths, file_ids, strict=True)):
+        cached = store.load(file_id) if store is not None and file_id else None
+        if cached is not None and not cached.get("transient"):
+            documents[i] = dict(cached, path=str(path))
+            continue
+        to_read.setdefault(file_id or f"path:{i}", []).append(i)
+    if to_read:
+        firsts = [indices[0] for indices in to_read.values()]
+        outcomes = shared_pool(workers).run(
+            [(_read_document, (str(paths[i]), str(reference.directory))) for i in firsts],
+            timeout_s=timeout_s or read_timeout_s(),
         )
-        return result.to_dict()
+        for indices, outcome in zip(to_read.values(), outcomes, strict=True):
+            first = indices[0]
+            document = _document(outcome, paths[first], file_ids[first])
+            if store is not None:
+                store.save(document)
+            for i in indices:
+                documents[i] = dict(document, path=str(paths[i]))
+    return [d for d in documents if d is not None]
+
+
+def _document(outcome: Outcome, path: Path, file_id: str | None) -> dict[str, Any]:
+    if outcome.kind == "ok":
+        return outcome.value
+    code = _CODES.get(outcome.kind, outcome.kind)
+    message = _REASONS[outcome.kind] + (f" ({outcome.detail})" if outcome.detail else "")
+    result = ReadResult(str(path), file_id or "", "rejected", "unknown", error=f"{code}: {message}")
+    result.issues.append(Issue("ERROR", code, message))
+    document = result.to_dict()
+    if outcome.transient or outcome.kind == "timeout":
+        document["transient"] = True
+    return document

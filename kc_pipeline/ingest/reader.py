@@ -7,11 +7,14 @@ specific reason, so one file can never take a run down.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections import Counter
 from pathlib import Path
 
 from kc_pipeline.ingest import classify
-from kc_pipeline.ingest.cells import read_grids
+from kc_pipeline.ingest.cells import SheetGrid, read_grids
+from kc_pipeline.ingest.header import column_letter
 from kc_pipeline.ingest.model import Issue, ReadResult, SheetLayout
 from kc_pipeline.ingest.origin import (
     unit_from_path,
@@ -20,7 +23,7 @@ from kc_pipeline.ingest.origin import (
     year_in_titles,
 )
 from kc_pipeline.ingest.sniff import DEFAULT_LIMITS, UnreadableWorkbook, ZipLimits, sniff
-from kc_pipeline.ingest.table import SheetContext, read_sheet
+from kc_pipeline.ingest.table import SheetContext, SheetOutcome, read_sheet
 from kc_pipeline.reference import Reference, load_reference
 
 
@@ -40,7 +43,9 @@ def read_workbook(
     reference = reference or load_reference()
     if data is None:
         try:
-            data = path.read_bytes()
+            data = _read_bytes(path, limits.max_file_bytes)
+        except UnreadableWorkbook as exc:
+            return _rejected(path, "", "unknown", exc.code, exc.message)
         except OSError as exc:
             return _rejected(
                 path, "", "unknown", "unreadable_file", f"cannot open the file: {exc.strerror or exc}"
@@ -48,7 +53,7 @@ def read_workbook(
     file_id = file_id_of(data)
     try:
         file_type = sniff(data, limits)
-        grids = read_grids(data)
+        grids = read_grids(data, limits)
     except UnreadableWorkbook as exc:
         return _rejected(path, file_id, "unknown", exc.code, exc.message)
     except Exception as exc:  # damage no check foresaw (a corrupt deflate stream, ...) costs one file
@@ -57,6 +62,24 @@ def read_workbook(
         return _read_grids(path, file_id, file_type, grids, reference)
     except Exception as exc:  # a reader bug must cost one file, never the run
         return _rejected(path, file_id, file_type, "reader_error", f"{type(exc).__name__}: {exc}")
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes; refuses what is not a regular file (a FIFO would block a plain read) and
+    what is too large, before reading it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableWorkbook("not_a_file", "not a regular file (a pipe, a device or a folder)")
+        if info.st_size > max_bytes:
+            raise UnreadableWorkbook(
+                "file_too_large", f"the file is {info.st_size:,} bytes, above the limit of {max_bytes:,}"
+            )
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(max_bytes + 1)
+    finally:
+        os.close(fd)
 
 
 def _rejected(path: Path, file_id: str, file_type: str, code: str, message: str) -> ReadResult:
@@ -102,6 +125,8 @@ def _read_grids(path: Path, file_id: str, file_type: str, grids: list, reference
                 )
             continue
         result.sheets.append(outcome.layout)
+        if grid.uncalculated:
+            result.issues.extend(_uncalculated(grid, outcome))
         result.rows.extend(outcome.rows)
         result.ignored.extend(outcome.ignored)
         result.totals.extend(outcome.totals)
@@ -126,6 +151,34 @@ def _read_grids(path: Path, file_id: str, file_type: str, grids: list, reference
     _resolve_origin(path, result, titles, reference)
     _default_funding(result, titles, reference)
     return result
+
+
+# Fields whose value a formula usually computes; a formula saved without its value leaves them empty.
+_COMPUTED_FIELDS = frozenset(
+    {"total_vnd", "support_vnd", "counterpart_vnd", "trainees", "models", "clusters", "year"}
+)
+
+
+def _uncalculated(grid: SheetGrid, outcome: SheetOutcome) -> list[Issue]:
+    """An ERROR on each project row whose amount or count is a formula saved without its value:
+    python-calamine reads such a cell as empty, and an empty amount must not pass for a real one."""
+    project_rows = {row.source_row for row in outcome.rows}
+    issues = []
+    for r, c in sorted(grid.uncalculated):
+        letter = column_letter(c)
+        if outcome.layout.columns.get(letter) in _COMPUTED_FIELDS and r + 1 in project_rows:
+            issues.append(
+                Issue(
+                    "ERROR",
+                    "formula_not_calculated",
+                    f"cell {letter}{r + 1} holds a formula saved without its value (the file was not "
+                    "saved by Excel): open it in Excel, let it calculate, save and send it again",
+                    grid.name,
+                    r + 1,
+                    letter,
+                )
+            )
+    return issues
 
 
 def _resolve_origin(path: Path, result: ReadResult, titles: list[str], reference: Reference) -> None:

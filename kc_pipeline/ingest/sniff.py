@@ -38,6 +38,11 @@ class ZipLimits:
     ratio_floor: int = 4 * 1024 * 1024
     prolog_bytes: int = 4096
     max_prolog_bytes: int = 1024 * 1024  # comments and white space allowed before an XML root element
+    # A sheet's cells are read into a dense grid from A1 to its last cell: a stray cell at XFD1048576
+    # would make that 17 billion cells (python-calamine aborts the process trying to allocate them).
+    max_sheet_cells: int = 5_000_000
+    max_workbook_cells: int = 10_000_000
+    max_cell_chars: int = 32_767  # Excel's own limit; a longer cell was not written by a spreadsheet
 
 
 DEFAULT_LIMITS = ZipLimits()

@@ -87,7 +87,8 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _column_index(letters: str) -> int:
+def column_index(letters: str) -> int:
+    """0-based index of a column's letters (A -> 0, XFD -> 16383)."""
     index = 0
     for ch in letters:
         index = index * 26 + ord(ch) - 64
@@ -108,7 +109,7 @@ def legacy_cells(sheet_xml: bytes, styles: dict[int, Legacy]) -> dict[tuple[int,
             ref = attrs.get("r")
             match = _REF.fullmatch(ref) if ref else None
             if match:
-                position[0], position[1] = int(match.group(2)) - 1, _column_index(match.group(1))
+                position[0], position[1] = int(match.group(2)) - 1, column_index(match.group(1))
             else:
                 position[1] += 1
             found = styles.get(int(attrs.get("s", "0") or 0))
@@ -116,22 +117,4 @@ def legacy_cells(sheet_xml: bytes, styles: dict[int, Legacy]) -> dict[tuple[int,
                 out[(position[0], position[1])] = found
 
     _parse(sheet_xml, start)
-    return out
-
-
-def legacy_cells_by_sheet(archive: zipfile.ZipFile) -> dict[str, dict[tuple[int, int], Legacy]]:
-    """For each sheet, its cells in a legacy font; empty when the workbook names no legacy font."""
-    try:
-        styles_xml = archive.read("xl/styles.xml")
-    except KeyError:
-        return {}
-    styles = legacy_styles(styles_xml)
-    if not styles:
-        return {}
-    out: dict[str, dict[tuple[int, int], Legacy]] = {}
-    for sheet_name, part in sheet_parts(archive).items():
-        try:
-            out[sheet_name] = legacy_cells(archive.read(part), styles)
-        except KeyError:
-            continue
     return out

@@ -267,13 +267,35 @@ def _round_half_up(x: Decimal) -> int:
     return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+# Technical bounds, far beyond any real project: an amount must fit a BIGINT column and a float exactly
+# (below 2**53), a count an INTEGER; a longer run of digits is refused before Python converts it.
+MAX_AMOUNT_VND = 10**15
+MAX_COUNT = 10**9
+_MAX_DIGITS = 24
+
+
+def _bounded(parsed: Parsed[int], limit: int, what: str) -> Parsed[int]:
+    if parsed.value is not None and abs(parsed.value) > limit:
+        return _fail(f"{what} {parsed.value:.3g} is out of range (above {limit:.0e})")
+    return parsed
+
+
+def _too_many_digits(s: str) -> bool:
+    return len(s) > _MAX_DIGITS and sum(ch.isdigit() for ch in s) > _MAX_DIGITS
+
+
 def parse_amount_vnd(raw: object, scale: int) -> Parsed[int]:
     """Money as integer đồng: a number times the column's ``scale``, unless the text names its own unit.
 
     ``scale`` comes from :func:`money_scale_from_text` on the header. Negative amounts are kept, so
     validation can reject them visibly rather than the parser hiding them. A lone "1.500" is only
-    ambiguous when the unit is larger than the đồng, which has no fraction.
+    ambiguous when the unit is larger than the đồng, which has no fraction. Amounts beyond
+    :data:`MAX_AMOUNT_VND` are refused: later stages store them in 64-bit columns.
     """
+    return _bounded(_amount(raw, scale), MAX_AMOUNT_VND, "amount")
+
+
+def _amount(raw: object, scale: int) -> Parsed[int]:
     kind = type(raw)
     if kind is int:
         return Parsed(raw * scale, True)
@@ -293,6 +315,8 @@ def parse_amount_vnd(raw: object, scale: int) -> Parsed[int]:
 
 def _amount_text(raw: str, scale: int) -> Parsed[int]:
     s = raw.strip()
+    if _too_many_digits(s):
+        return _fail(f"too many digits for an amount: {_short(s)}")
     if s.isdigit() and s.isascii():
         return Parsed(int(s) * scale, True)
     screened = _screen(s)
@@ -355,6 +379,10 @@ def parse_int_count(raw: object) -> Parsed[int]:
 
     Counts are whole, so "1.200" and "1,200" can only be thousands and are not flagged ambiguous.
     """
+    return _bounded(_count(raw), MAX_COUNT, "count")
+
+
+def _count(raw: object) -> Parsed[int]:
     kind = type(raw)
     if kind is int:
         return Parsed(raw, True)
@@ -370,6 +398,8 @@ def parse_int_count(raw: object) -> Parsed[int]:
 
 def _count_text(raw: str) -> Parsed[int]:
     s = raw.strip()
+    if _too_many_digits(s):
+        return _fail(f"too many digits for a count: {_short(s)}")
     if s.isdigit() and s.isascii():
         return Parsed(int(s), True)
     screened = _screen(s)
@@ -428,13 +458,28 @@ def excel_serial_to_date(serial: float) -> Parsed[datetime.date]:
     return Parsed(day, True)
 
 
+_SERIAL_60 = datetime.date(1900, 3, 1)  # date cells before it hold the serials 0-60
+_SERIAL_1000 = datetime.date(1902, 9, 26)
+
+
+def _date_cell(day: datetime.date) -> Parsed[datetime.date]:
+    """A date cell as python-calamine converted it: the serial is gone, so the same doubts as in
+    :func:`excel_serial_to_date` are read off the date (serial 60, the non-existent 29/2/1900, comes
+    out as 28/2/1900)."""
+    if day < _SERIAL_60:
+        return _fail(f"date cell {day} holds an Excel serial of 0-60, not a date")
+    if day < _SERIAL_1000:
+        return Parsed(day, True, True, f"date cell {day} is before 1902; probably not a date")
+    return Parsed(day, True)
+
+
 def parse_date(raw: object) -> Parsed[datetime.date]:
     """A date from a date cell, an Excel serial or day-first Vietnamese text ("15/3/2021", "15 tháng 3 …")."""
     kind = type(raw)
     if kind is datetime.date:
-        return Parsed(raw, True)
+        return _date_cell(raw)
     if kind is datetime.datetime:
-        return Parsed(raw.date(), True)
+        return _date_cell(raw.date())
     if kind is float or kind is int:
         return _EMPTY if raw != raw else excel_serial_to_date(raw)
     if kind is str:

@@ -8,6 +8,7 @@ psycopg 3, and URLs shown to people never carry a password.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 from pathlib import Path
@@ -94,7 +95,9 @@ def make_engine(url: str | URL) -> Engine:
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # When this fails, SQLite itself reports it on connect, as a database error callers handle.
+        with contextlib.suppress(OSError):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

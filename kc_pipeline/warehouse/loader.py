@@ -165,21 +165,24 @@ def _copy_insert(conn: Connection, rows: list[dict[str, Any]], columns: str) -> 
 
 def _test_hook() -> Hook:
     """TEST ONLY: fault injection between load steps, driven by environment variables that are
-    never set in production (the hook then does nothing). Steps: locked, closed, inserted,
-    quarantined, recorded (all inside the transaction) and committed (after it).
+    never set in production (the hook then does nothing). Steps: starting (before the transaction),
+    locked, closed, inserted, quarantined, recorded (inside it) and committed (after it).
 
-    ``KC_TEST_PAUSE_AFTER_STEP=<step>`` with ``KC_TEST_PAUSE_FILE=<path>``: at that step write
-    ``<path>`` and wait while it exists (at most 120 s); the fault tests SIGKILL the process or cut
-    its database there. ``KC_TEST_FAIL_AFTER_STEP=<step>`` with ``KC_TEST_FAIL_FILE=<path>``: at
-    that step, while ``<path>`` holds a count above 0, lower it and raise a database error.
+    ``KC_TEST_PAUSE_AFTER_STEP=<step>[,<step>...]`` with ``KC_TEST_PAUSE_FILE=<path>``: at those
+    steps write ``<path>`` and wait while it exists (at most 120 s); the fault tests SIGKILL the
+    process or cut its database there. ``KC_TEST_FAIL_AFTER_STEP=<step>`` with
+    ``KC_TEST_FAIL_FILE=<path>``: at that step, while ``<path>`` holds a count above 0, lower it
+    and raise a database error.
     """
     pause_at, fail_at = os.environ.get("KC_TEST_PAUSE_AFTER_STEP"), os.environ.get("KC_TEST_FAIL_AFTER_STEP")
     if not pause_at and not fail_at:
         return lambda _name: None
     pause_file, fail_file = os.environ.get("KC_TEST_PAUSE_FILE", ""), os.environ.get("KC_TEST_FAIL_FILE", "")
 
+    pause_steps = set((pause_at or "").split(","))
+
     def hook(step: str) -> None:
-        if step == pause_at and pause_file:
+        if step in pause_steps and pause_file:
             with open(pause_file, "w", encoding="ascii") as handle:
                 handle.write(str(os.getpid()))
             deadline = time.monotonic() + 120
@@ -260,6 +263,7 @@ def load_unit_year(
         summary.conflicts = len(conflicts)
     file_ids = {f["file_id"] for f in files if f.get("file_id")}
 
+    step("starting")
     with engine.begin() as conn:
         _lock(conn, unit_code, year)
         step("locked")
@@ -430,7 +434,9 @@ def _record_files(
                 )
             )
     current = {f["file_id"] for f in files}
-    gone = [fid for fid, r in known.items() if r.status == "loaded" and fid not in current]
+    # A version no longer in the folder is superseded, rejected ones too (a half-copied file replaced
+    # by the complete one): left "rejected", it would keep the unit-year unlike its folder forever.
+    gone = [fid for fid, r in known.items() if r.status in ("loaded", "rejected") and fid not in current]
     for fid in gone:
         conn.execute(
             update(core_source_files)
