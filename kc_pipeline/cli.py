@@ -434,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate a benchmark corpus and time each stage beside a baseline run "
         "in the same process; prints ratios.",
     )
-    p.add_argument("--quick", action="store_true", help="a smaller corpus, for a quick look")
+    p.add_argument("--quick", action="store_true", help="a small corpus (about two minutes)")
     p.add_argument(
         "--work-dir", default=".bench", help="where the benchmark corpus is written (default: .bench)"
     )

@@ -192,10 +192,16 @@ def _load_observations(result: dg.ExecuteInProcessResult) -> list[dict[str, Any]
 
 
 def _first_failure(result: dg.ExecuteInProcessResult) -> str:
+    """The failed step and the deepest cause in its error chain (the real problem, not the wrapper)."""
     for event in result.all_events:
         if event.is_step_failure:
             error = event.event_specific_data.error  # type: ignore[union-attr]
-            return f"{event.step_key}: {error.message.strip() if error else 'failed'}"
+            messages = []
+            while error is not None:
+                messages.append(error.message.strip().splitlines()[0] if error.message.strip() else "")
+                error = error.cause
+            cause = next((m for m in reversed(messages) if m), "failed")
+            return f"{event.step_key}: {cause[:300]}"
     return "the run failed"
 
 
