@@ -30,6 +30,15 @@ FUNDING_FELL = "funding_not_lower_than_previous_year"
 COMPLETE_AFTER_DEADLINE = "complete_after_deadline"
 NO_INDICATOR_BEHIND = "no_indicator_behind"
 OUT_KINDS = {"sqlite", "postgres", "pandas"}
+# What every out_* asset shares: rebuilt after loads, one writer at a time, stale when aggregate/ changes.
+OUT_ASSET: dict[str, Any] = {
+    "group_name": "out",
+    "kinds": OUT_KINDS,
+    "owners": ["team:reporting"],
+    "automation_condition": dg.AutomationCondition.eager(),
+    "pool": WAREHOUSE_POOL,
+    "code_version": source_version("aggregate"),
+}
 
 
 def _lineage() -> dg.TableColumnLineage:
@@ -85,12 +94,7 @@ def _metadata(table: Table, rows: list[dict[str, Any]], preview: tuple[str, ...]
 
 @dg.asset(
     name="out_yearly_summary",
-    group_name="out",
-    kinds=OUT_KINDS,
-    owners=["team:reporting"],
-    automation_condition=dg.AutomationCondition.eager(),
-    pool=WAREHOUSE_POOL,
-    code_version=source_version("aggregate"),
+    **OUT_ASSET,
     deps=[core_projects],
     description="Projects, support, counterpart, trainees, models and clusters per year × unit × funding "
     "source × programme × activity, from current project versions only.",
@@ -119,12 +123,7 @@ def out_yearly_summary_asset(context: AssetExecutionContext, warehouse: Warehous
 
 @dg.asset(
     name="out_yearly_trend",
-    group_name="out",
-    kinds=OUT_KINDS,
-    owners=["team:reporting"],
-    automation_condition=dg.AutomationCondition.eager(),
-    pool=WAREHOUSE_POOL,
-    code_version=source_version("aggregate"),
+    **OUT_ASSET,
     deps=[out_yearly_summary_asset],
     description="Totals per year and funding source (and ALL) with the change against the previous year, "
     "so 'năm sau cao hơn năm trước' can be checked.",
@@ -159,12 +158,7 @@ def out_yearly_trend_asset(context: AssetExecutionContext, warehouse: Warehouse)
 
 @dg.asset(
     name="out_reporting_completeness",
-    group_name="out",
-    kinds=OUT_KINDS,
-    owners=["team:reporting"],
-    automation_condition=dg.AutomationCondition.eager(),
-    pool=WAREHOUSE_POOL,
-    code_version=source_version("aggregate"),
+    **OUT_ASSET,
     deps=[core_projects],
     description="For each year and each unit that existed that year: expected, files received, on time "
     "against the deadline of data/reference/reporting_deadlines.csv, first and last received.",
@@ -204,12 +198,7 @@ def out_reporting_completeness_asset(
 
 @dg.asset(
     name="out_target_progress",
-    group_name="out",
-    kinds=OUT_KINDS,
-    owners=["team:reporting"],
-    automation_condition=dg.AutomationCondition.eager(),
-    pool=WAREHOUSE_POOL,
-    code_version=source_version("aggregate"),
+    **OUT_ASSET,
     deps=[core_projects],
     description="2021–2025 targets (data/reference/targets_2021_2025.csv) against cumulative actuals: "
     "progress, expected progress at a linear pace, status and the projection to 2025.",
