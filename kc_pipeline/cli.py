@@ -118,7 +118,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kc_pipeline.defs.resources import DropFolder
     from kc_pipeline.defs.runner import run_pipeline
     from kc_pipeline.defs.warehouse import Warehouse
-    from kc_pipeline.ingest.summary import file_line
     from kc_pipeline.warehouse.engine import display_url
 
     drop = DropFolder(
@@ -128,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     url = args.warehouse or default_warehouse_url()
     report = run_pipeline(drop, Warehouse(url=url), full=args.full)
-    lines = [file_line(d) for d in report.documents]
+    lines = report.files
     verdicts = {v["path"]: v for v in report.verdicts}
     for line in lines:
         v = verdicts.get(line["path"], {})

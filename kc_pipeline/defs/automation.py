@@ -13,10 +13,16 @@ import dagster as dg
 
 from kc_pipeline.defs.core import core_validated_rows
 from kc_pipeline.defs.load import core_projects
-from kc_pipeline.defs.partitions import YEAR_PARTITIONS, partition_key, register_years, unit_year_partitions
+from kc_pipeline.defs.partitions import (
+    YEAR_PARTITIONS,
+    partition_key,
+    partition_ranges,
+    register_years,
+    unit_partitions,
+    year_partitions,
+)
 from kc_pipeline.defs.raw import raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
-from kc_pipeline.defs.runner import contiguous_ranges
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder, watch
 from kc_pipeline.ingest.fingerprints import Fingerprints
@@ -93,8 +99,11 @@ def nightly_reconcile(
         context.log.info("nothing changed since the last load")
         return []
     register_years(context.instance, {year for _, year in dirty})
-    wanted = {str(partition_key(slug, year)) for slug, year in dirty}
-    keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
+    ranges = partition_ranges(
+        unit_partitions.get_partition_keys(),
+        year_partitions.get_partition_keys(dynamic_partitions_store=context.instance),
+        dirty,
+    )
     stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return [
         dg.RunRequest(
@@ -105,7 +114,7 @@ def nightly_reconcile(
                 UNIT_YEAR_TAG: "nightly",
             },
         )
-        for first, last in contiguous_ranges(keys, wanted)
+        for first, last in ranges
     ]
 
 

@@ -6,11 +6,12 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from kc_pipeline.defs import handoff
 from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_partitions
-from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
+from kc_pipeline.defs.raw import RAW_WORKBOOKS, partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.defs.versions import source_version
-from kc_pipeline.ingest.staging import write_json_atomic
+from kc_pipeline.ingest.staging import read_json, write_json_atomic
 from kc_pipeline.ingest.summary import markdown_table
 from kc_pipeline.reference import load_reference
 from kc_pipeline.validate.checks import CheckOutcome, check_definitions, evaluate_checks
@@ -22,17 +23,27 @@ CHECKS = check_definitions(load_reference(), load_rules())
 
 
 def validated_path(drop: DropFolder, slug: str, year: int) -> Path:
+    """Every file verdict and every row of a unit-year, with status and reasons."""
     return drop.staging.root / "validated" / str(year) / f"{slug}.json"
 
 
-def _documents(drop: DropFolder, slug: str, year: int) -> list[dict[str, Any]]:
-    import json
+def verdicts_path(drop: DropFolder, slug: str, year: int) -> Path:
+    """The file verdicts alone: what a run's summary needs, without the rows."""
+    return drop.staging.root / "validated" / str(year) / f"{slug}.files.json"
 
+
+def _documents(
+    context: AssetExecutionContext, drop: DropFolder, slug: str, year: int
+) -> list[dict[str, Any]]:
+    """The unit-year's reader documents: from this run's raw step in memory, else from staging."""
+    docs = handoff.take(context.run.run_id, RAW_WORKBOOKS, str(partition_key(slug, year)))
+    if docs is not None:
+        return docs
     manifest = partition_manifest_path(drop, slug, year)
     if not manifest.is_file():
         return []
     docs = []
-    for entry in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
+    for entry in read_json(manifest)["files"]:
         doc = drop.staging.load(entry["file_id"]) if entry["file_id"] else None
         if doc is None:
             doc = {
@@ -73,18 +84,25 @@ def write_partition_outputs(
     wanted: list[tuple[str, int]],
     verdict: BatchVerdict,
     docs_by_partition: dict[tuple[str, int], list[dict[str, Any]]],
+    run_id: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Per unit-year: the file summaries and every row with its status and reasons."""
+    """Per unit-year: the file summaries and every row with its status and reasons, staged, and
+    handed to this run's load step in memory when ``run_id`` is given."""
     rows_by_path = verdict.rows_by_path()
     by_path = {f.path: f for f in verdict.files}
     lines = []
     for slug, year in wanted:
-        files = [by_path[d["path"]] for d in docs_by_partition[(slug, year)]]
+        docs = docs_by_partition[(slug, year)]
+        files = [by_path[d["path"]] for d in docs]
         rows = [r for f in files for r in rows_by_path.get(f.path, [])]
+        file_dicts = [f.to_dict() for f in files]
         write_json_atomic(
-            validated_path(drop, slug, year),
-            {"unit": slug, "year": year, "files": [f.to_dict() for f in files], "rows": rows},
+            validated_path(drop, slug, year), {"unit": slug, "year": year, "files": file_dicts, "rows": rows}
         )
+        write_json_atomic(verdicts_path(drop, slug, year), {"unit": slug, "year": year, "files": file_dicts})
+        if run_id is not None:
+            relative = {d["path"]: d["relative_path"] for d in docs if "relative_path" in d}
+            handoff.put(run_id, VALIDATED_ROWS, str(partition_key(slug, year)), (file_dicts, rows, relative))
         lines.append(
             {
                 "unit": slug,
@@ -123,10 +141,11 @@ def write_partition_outputs(
 def core_validated_rows(context: AssetExecutionContext, drop_folder: DropFolder) -> dg.MaterializeResult:
     reference = drop_folder.reference()
     wanted = [unit_year(k) for k in context.partition_keys]
-    docs_by_partition = {key: _documents(drop_folder, *key) for key in wanted}
+    docs_by_partition = {key: _documents(context, drop_folder, *key) for key in wanted}
     documents = [doc for key in wanted for doc in docs_by_partition[key]]
     verdict = validate_documents(documents, reference, rules=load_rules(reference.directory))
-    lines = write_partition_outputs(drop_folder, wanted, verdict, docs_by_partition)
+    run_id = context.run.run_id if handoff.in_this_run(context, "core_projects") else None
+    lines = write_partition_outputs(drop_folder, wanted, verdict, docs_by_partition, run_id)
     for line in lines:
         # Per unit-year counts as observations, so each cell of the partition grid shows its own numbers.
         context.log_event(

@@ -1,17 +1,18 @@
 """core_projects: each unit-year's validated rows loaded into the warehouse with history."""
 
-import json
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from kc_pipeline.defs.core import core_validated_rows, validated_path
+from kc_pipeline.defs import handoff
+from kc_pipeline.defs.core import VALIDATED_ROWS, core_validated_rows, validated_path
 from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import partition_manifest_path
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.defs.versions import source_version
 from kc_pipeline.defs.warehouse import Warehouse
+from kc_pipeline.ingest.staging import read_json
 from kc_pipeline.ingest.summary import markdown_table
 from kc_pipeline.warehouse.loader import LoadSummary, load_unit_year
 from kc_pipeline.warehouse.reference_sync import sync_reference
@@ -40,18 +41,21 @@ def table_schema() -> dg.TableSchema:
 
 
 def _inputs(
-    drop: DropFolder, slug: str, year: int
+    context: AssetExecutionContext, drop: DropFolder, slug: str, year: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """Files, rows and relative paths of a unit-year: from this run's validation step in memory,
+    else from staging (a retried step, or a step run in its own process)."""
+    handed = handoff.take(context.run.run_id, VALIDATED_ROWS, str(partition_key(slug, year)))
+    if handed is not None:
+        return handed
     path = validated_path(drop, slug, year)
     if not path.is_file():
         return [], [], {}
-    validated = json.loads(path.read_text(encoding="utf-8"))
+    validated = read_json(path)
     manifest = partition_manifest_path(drop, slug, year)
     relative: dict[str, str] = {}
     if manifest.is_file():
-        relative = {
-            f["path"]: f["relative_path"] for f in json.loads(manifest.read_text(encoding="utf-8"))["files"]
-        }
+        relative = {f["path"]: f["relative_path"] for f in read_json(manifest)["files"]}
     return validated["files"], validated["rows"], relative
 
 
@@ -83,7 +87,7 @@ def core_projects(
     units = reference.units_by_slug
     summaries: list[LoadSummary] = []
     for slug, year in (unit_year(k) for k in context.partition_keys):
-        files, rows, relative = _inputs(drop_folder, slug, year)
+        files, rows, relative = _inputs(context, drop_folder, slug, year)
         summary = load_unit_year(engine, units[slug].unit_code, year, files, rows, relative_paths=relative)
         summaries.append(summary)
         context.log_event(

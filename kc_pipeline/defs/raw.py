@@ -6,7 +6,8 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from kc_pipeline.defs.partitions import unit_year, unit_year_partitions
+from kc_pipeline.defs import handoff
+from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_partitions
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.ingest import dropfolder
 from kc_pipeline.ingest.batch import read_files
@@ -65,6 +66,9 @@ def raw_district_workbooks(context: AssetExecutionContext, drop_folder: DropFold
     for f, doc in zip(files, docs, strict=True):
         doc["relative_path"] = f.relative
         by_partition[(f.unit_slug, f.year)].append(doc)
+    lines = [file_line(d) for d in docs]
+    hand_over = handoff.in_this_run(context, "core_validated_rows")
+    line_by_path = {line["path"]: line for line in lines}
     for (slug, year), partition_docs in by_partition.items():
         write_json_atomic(
             partition_manifest_path(drop_folder, slug, year),
@@ -77,12 +81,14 @@ def raw_district_workbooks(context: AssetExecutionContext, drop_folder: DropFold
                         "relative_path": d["relative_path"],
                         "file_id": d["file_id"],
                         "status": d["status"],
+                        "line": line_by_path[d["path"]],
                     }
                     for d in partition_docs
                 ],
             },
         )
-    lines = [file_line(d) for d in docs]
+        if hand_over:
+            handoff.put(context.run.run_id, RAW_WORKBOOKS, str(partition_key(slug, year)), partition_docs)
     rows = [row for d in docs for row in d.get("rows", [])]
     errors = sum(line["errors"] for line in lines)
     context.log.info(f"read {len(docs)} files, {len(rows)} project rows, {errors} errors")

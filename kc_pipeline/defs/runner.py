@@ -1,15 +1,17 @@
 """Run the pipeline through Dagster in-process: the code path of ``kc-pipeline run`` and the tests.
 
-Partitions with files are grouped into contiguous key ranges, and each range runs as one Dagster
-run (single-run backfill), so a cold run over hundreds of unit-years is a handful of runs and
-the completeness grid marks only the unit-years that really sent files.
+Partitions with files are grouped into contiguous key ranges, cut where a range's workbooks pass
+:data:`CHUNK_BYTES`, and each range runs as one Dagster run (single-run backfill). So a cold run
+over hundreds of unit-years is a handful of runs, the completeness grid marks only the unit-years
+that really sent files, and a run holds one chunk's rows in memory, not the corpus's.
 """
 
-import json
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 from typing import Any, TypeVar
 
 import dagster as dg
@@ -17,10 +19,18 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kc_pipeline import paths
-from kc_pipeline.defs.core import core_validated_rows, validated_path
+from kc_pipeline.defs import handoff
+from kc_pipeline.defs.core import core_validated_rows, verdicts_path
 from kc_pipeline.defs.load import CORE_PROJECTS, core_projects
 from kc_pipeline.defs.out import OUT_ASSETS
-from kc_pipeline.defs.partitions import partition_key, register_years, unit_year, unit_year_partitions
+from kc_pipeline.defs.partitions import (
+    partition_key,
+    partition_ranges,
+    register_years,
+    unit_partitions,
+    unit_year,
+    year_partitions,
+)
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.report import out_staff_report
 from kc_pipeline.defs.resources import DropFolder, ReportFolder
@@ -28,10 +38,15 @@ from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder
 from kc_pipeline.ingest.fingerprints import Fingerprints
 from kc_pipeline.ingest.plan import changed_unit_years
-from kc_pipeline.ingest.staging import write_json_atomic
+from kc_pipeline.ingest.staging import read_json, write_json_atomic
+from kc_pipeline.validate import gx_suite
 from kc_pipeline.warehouse.state import last_load_id, recorded_files
 
 T = TypeVar("T")
+# Workbook bytes per Dagster run: a run holds its chunk's documents and rows in memory (about 50
+# to 100 times the .xlsx size), so this bounds a cold run's memory whatever the corpus's size. A
+# unit-year is never split, so one bigger than this runs alone.
+CHUNK_BYTES = 4 * 1024**2
 
 
 @dataclass
@@ -39,28 +54,17 @@ class RunReport:
     success: bool
     runs: list[str] = field(default_factory=list)
     partitions: list[str] = field(default_factory=list)
-    documents: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # per file: what it read, as validated
     verdicts: list[dict[str, Any]] = field(default_factory=list)  # per file: valid / warned / quarantined
     loads: list[dict[str, Any]] = field(default_factory=list)  # per unit-year: inserted / updated / ...
     unchanged: int = 0  # unit-years whose files are already in the warehouse, not read again
     error: str | None = None
+    staged: Callable[[], list[dict[str, Any]]] = field(default=list, repr=False)
 
-
-def contiguous_ranges(all_keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
-    """Maximal runs of consecutive keys (in the definition's order) that are all wanted."""
-    ranges: list[tuple[str, str]] = []
-    start: str | None = None
-    previous: str | None = None
-    for key in all_keys:
-        if key in wanted:
-            start = start or key
-            previous = key
-        elif start is not None and previous is not None:
-            ranges.append((start, previous))
-            start = None
-    if start is not None and previous is not None:
-        ranges.append((start, previous))
-    return ranges
+    @cached_property
+    def documents(self) -> list[dict[str, Any]]:
+        """The reader documents the run staged, rows included, loaded only when asked for."""
+        return self.staged()
 
 
 def instance_for_cli() -> dg.DagsterInstance:
@@ -99,10 +103,16 @@ def run_pipeline(
     report.unchanged = len({(f.unit_slug, f.year) for f in files} - dirty)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if dirty:
+        gx_suite.warm_up()  # GX's import overlaps with reading, which happens in other processes
         register_years(instance, {year for _, year in dirty})
-        wanted = {str(partition_key(slug, year)) for slug, year in dirty}
-        all_keys = unit_year_partitions.get_partition_keys(dynamic_partitions_store=instance)
-        for first, last in contiguous_ranges(all_keys, wanted):
+        ranges = partition_ranges(
+            unit_partitions.get_partition_keys(),
+            year_partitions.get_partition_keys(dynamic_partitions_store=instance),
+            dirty,
+            _bytes_by_unit_year(files),
+            CHUNK_BYTES,
+        )
+        for first, last in ranges:
             result = dg.materialize(
                 [raw_district_workbooks, core_validated_rows, core_projects],
                 instance=instance,
@@ -114,12 +124,13 @@ def run_pipeline(
                 raise_on_error=False,
                 run_config=config,
             )
+            handoff.discard_run(result.run_id)
             report.runs.append(result.run_id)
             report.success = report.success and result.success
             report.loads.extend(_load_observations(result))
             if not result.success and report.error is None:
                 report.error = _first_failure(result)
-        report.partitions = sorted(wanted)
+        report.partitions = sorted(str(partition_key(slug, year)) for slug, year in dirty)
     out_state = drop.staging.root / "out_state.json"
     load_id = last_load_id(engine)
     if report.success and (full or _out_is_stale(out_state, load_id, warehouse)):
@@ -142,9 +153,21 @@ def run_pipeline(
             report.error = _first_failure(result)
     fingerprints.save(files)
     touched = [f for f in files if (f.unit_slug, f.year) in dirty]
-    report.documents = _staged_documents(drop, touched)
+    report.files = _file_lines(drop, touched)
     report.verdicts = _validated_files(drop, touched)
+    report.staged = lambda: _staged_documents(drop, touched)
     return report
+
+
+def _bytes_by_unit_year(files: list[dropfolder.DropFile]) -> dict[tuple[str, int], int]:
+    sizes: dict[tuple[str, int], int] = {}
+    for f in files:
+        try:
+            size = f.path.stat().st_size
+        except OSError:
+            size = 0
+        sizes[(f.unit_slug, f.year)] = sizes.get((f.unit_slug, f.year), 0) + size
+    return sizes
 
 
 def _warehouse_state(warehouse: Warehouse) -> tuple[Engine, dict[tuple[str, int], set[str]]]:
@@ -170,10 +193,10 @@ def _short(exc: BaseException) -> str:
     return text[:300]
 
 
-def _out_is_stale(path: Any, load_id: int, warehouse: Warehouse) -> bool:
+def _out_is_stale(path: Path, load_id: int, warehouse: Warehouse) -> bool:
     """The out_* tables were last built before the latest load (or never, or on another warehouse)."""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        state = read_json(path)
     except (OSError, ValueError):
         return True
     return state.get("load_id") != load_id or state.get("warehouse") != warehouse.display
@@ -208,9 +231,19 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
 def _validated_files(drop: DropFolder, files: list[dropfolder.DropFile]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for slug, year in dict.fromkeys((f.unit_slug, f.year) for f in files):
-        path = validated_path(drop, slug, year)
+        path = verdicts_path(drop, slug, year)
         if path.is_file():
-            out.extend(json.loads(path.read_text(encoding="utf-8"))["files"])
+            out.extend(read_json(path)["files"])
+    return out
+
+
+def _file_lines(drop: DropFolder, files: list[dropfolder.DropFile]) -> list[dict[str, Any]]:
+    """One summary line per file the run staged (``ingest.summary.file_line``), from the manifests."""
+    out: list[dict[str, Any]] = []
+    for slug, year in dict.fromkeys((f.unit_slug, f.year) for f in files):
+        manifest = partition_manifest_path(drop, slug, year)
+        if manifest.is_file():
+            out.extend(dict(entry["line"], path=entry["path"]) for entry in read_json(manifest)["files"])
     return out
 
 
@@ -225,7 +258,7 @@ def _staged_documents(drop: DropFolder, files: list[dropfolder.DropFile]) -> lis
         manifest = partition_manifest_path(drop, f.unit_slug, f.year)
         if not manifest.is_file():
             continue
-        for entry in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
+        for entry in read_json(manifest)["files"]:
             doc = drop.staging.load(entry["file_id"]) if entry["file_id"] else None
             if doc is None:
                 doc = {

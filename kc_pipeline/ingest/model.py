@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from kc_pipeline.keys import project_key
+
 Severity = Literal["ERROR", "WARN", "INFO"]
 IgnoreRule = Literal["title", "header", "section", "subtotal", "total", "blank", "note", "signature"]
 
@@ -103,6 +105,10 @@ class ProjectRow:
         out["inferred"] = list(self.inferred)
         out["converted"] = self.converted
         out["raw"] = dict(self.raw)
+        # Computed here, in the reader's worker process, so validation and loading need not.
+        out["project_key"] = project_key(
+            self.unit_code, self.year, self.funding_source, self.title, self.project_code, self.beneficiary
+        )
         return out
 
 

@@ -7,12 +7,13 @@ same reader version is never read again. Later stages load the staged rows by fi
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from kc_pipeline.ingest.model import ReadResult
 
@@ -39,10 +40,8 @@ class StagingStore:
         return self.root / "files" / f"{file_id}.{reader_version()}.json"
 
     def load(self, file_id: str) -> dict[str, Any] | None:
-        path = self.path_for(file_id)
         try:
-            with path.open(encoding="utf-8") as handle:
-                return json.load(handle)
+            return read_json(self.path_for(file_id))
         except (OSError, ValueError):
             return None
 
@@ -55,13 +54,32 @@ class StagingStore:
         return document
 
 
+# Dates and datetimes as ``str()`` gives them, like the standard library's ``default=str``.
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def dumps_json(document: Any) -> bytes:
+    """UTF-8 JSON of ``document``; anything JSON lacks (dates, decimals) as ``str()``.
+
+    orjson, because staging and the validated rows are the bulk of a run's disk traffic: it is
+    several times faster than the standard library and writes the bytes in one call.
+    """
+    return orjson.dumps(document, default=str, option=_ORJSON_OPTIONS)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON document written by :func:`write_json_atomic` (or any UTF-8 JSON file)."""
+    return orjson.loads(path.read_bytes())
+
+
 def write_json_atomic(target: Path, document: Any) -> None:
     """Write to a temporary file beside ``target`` and rename, so readers never see half a file."""
+    payload = dumps_json(document)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, ensure_ascii=False, default=str)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

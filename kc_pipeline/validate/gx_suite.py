@@ -16,6 +16,7 @@ bars off (they would spam the logs) and analytics off (never network).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -277,6 +278,24 @@ def _gx() -> _Gx:
             asset = context.data_sources.add_pandas(_DATA_SOURCE).add_dataframe_asset(_ASSET)
             _GX_STATE = _Gx(batch_definition=asset.add_batch_definition_whole_dataframe(_BATCH_DEFINITION))
         return _GX_STATE
+
+
+def warm_up() -> threading.Thread:
+    """Import GX and build its context in a daemon thread, and return the thread.
+
+    GX's import and context cost seconds; a run that will validate starts this first, so the cost
+    overlaps with work that waits on other processes (the sandboxed reader). :func:`_gx` holds a
+    lock, so a validation that starts before the thread is done waits for it instead of building
+    a second context. An error in the thread is left for that validation to raise again.
+    """
+
+    def build() -> None:
+        with contextlib.suppress(Exception):
+            _gx()
+
+    thread = threading.Thread(target=build, name="gx-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @lru_cache(maxsize=16)

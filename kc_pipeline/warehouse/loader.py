@@ -86,8 +86,10 @@ def _received_at(path: str | None, default: datetime) -> datetime:
 
 def _project_row(row: dict[str, Any], unit_code: str, year: int, now: datetime) -> dict[str, Any]:
     out = {c: row.get(c) for c in PROJECT_DATA_COLUMNS}
-    out["unit_code"], out["year"] = unit_code, year  # the folder decides where a project belongs
-    out["project_key"] = project_key(
+    # The folder decides where a project belongs; the row's own key stands when the file agrees.
+    same_place = row.get("unit_code") == unit_code and row.get("year") == year
+    out["unit_code"], out["year"] = unit_code, year
+    out["project_key"] = (same_place and row.get("project_key")) or project_key(
         unit_code,
         year,
         row.get("funding_source"),

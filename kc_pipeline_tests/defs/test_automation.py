@@ -135,13 +135,9 @@ def test_nightly_schedule_runs_at_two_in_vietnam_over_ranges(incoming: Path) -> 
             (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
             for r in requests
         ]
-        # Keys run unit by unit, year by year: dai-tu|2021 and dinh-hoa|2021 are not neighbours
-        # (dai-tu|2022 has no file), so three single-partition ranges.
-        assert ranges == [
-            ("dai-tu|2021", "dai-tu|2021"),
-            ("dinh-hoa|2021", "dinh-hoa|2021"),
-            ("tinh|2022", "tinh|2022"),
-        ]
+        # A range is a rectangle of units x years: dai-tu and dinh-hoa are neighbouring units with
+        # the same year, so they share one; tinh|2022 is on its own.
+        assert ranges == [("dai-tu|2021", "dinh-hoa|2021"), ("tinh|2022", "tinh|2022")]
         assert all(r.run_key.startswith("nightly:2026-11-27:") for r in requests)
         assert run_pipeline(drop, warehouse, instance).success  # everything loaded
         with dg.build_schedule_context(

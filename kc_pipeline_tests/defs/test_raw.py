@@ -9,7 +9,7 @@ import pytest
 from kc_pipeline.defs.partitions import partition_key, register_years, unit_year, unit_year_partitions
 from kc_pipeline.defs.raw import RAW_WORKBOOKS, partition_manifest_path, raw_district_workbooks
 from kc_pipeline.defs.resources import DropFolder
-from kc_pipeline.defs.runner import contiguous_ranges, run_pipeline
+from kc_pipeline.defs.runner import run_pipeline
 from kc_pipeline.defs.warehouse import Warehouse
 
 
@@ -56,13 +56,6 @@ def test_partition_keys_round_trip() -> None:
     assert str(key) == "dai-tu|2021"
     assert unit_year(key) == ("dai-tu", 2021)
     assert unit_year("tinh|2025") == ("tinh", 2025)
-
-
-def test_contiguous_ranges_skip_keys_without_files() -> None:
-    keys = ["a|1", "a|2", "b|1", "b|2", "c|1"]
-    assert contiguous_ranges(keys, {"a|1", "a|2", "b|2"}) == [("a|1", "a|2"), ("b|2", "b|2")]
-    assert contiguous_ranges(keys, set()) == []
-    assert contiguous_ranges(keys, set(keys)) == [("a|1", "c|1")]
 
 
 def test_one_partition_materializes_with_row_count_and_preview(drop: DropFolder) -> None:
