@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Connection, func, select
 
 from kc_pipeline.paths import reference_dir
 from kc_pipeline.reference import Reference, ReferenceDataError, _Rows, _split, load_reference
+from kc_pipeline.warehouse.schema import core_projects
 
 TARGETS_FILE = "targets_2021_2025.csv"
 PERIOD = range(2021, 2026)
@@ -70,6 +72,9 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 # "110.000" or "1,500": Vietnamese thousands separators that float() would misread (110.0) or refuse.
 _GROUPED = re.compile(r"-?\d{1,3}([.,]\d{3})+")
 _YEAR_COLUMN = re.compile(r"target_(\d{4})")
+# A frame with this column holds groups of projects (see current_target_inputs), not single projects.
+WEIGHT = "projects"
+SUMMED = ("support_vnd", "trainees", "models", "clusters")
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,26 @@ def _fill_years(given: Mapping[int, float], period: float) -> tuple[float, ...]:
 # -------------------------------------------------------------------------------------- computation
 
 
+def current_target_inputs(conn: Connection) -> pd.DataFrame:
+    """Current projects of the period grouped by every filter column, with summed measures.
+
+    What :func:`target_progress` needs, read as a few thousand groups instead of one row per
+    project (a national warehouse holds 120,000): every measure is a sum or a count over projects,
+    and every filter a test on a grouped column, so the result is the same. The ``projects`` column
+    counts the projects of each group; a group whose measure is missing on every project sums to
+    NULL, read as missing, as a project's missing count is.
+    """
+    p = core_projects.c
+    keys = [p.year, *(p[c] for c in FILTER_COLUMNS)]
+    query = (
+        select(*keys, func.count().label(WEIGHT), *(func.sum(p[m]).label(m) for m in SUMMED))
+        .where(p.valid_to.is_(None), p.year.between(PERIOD.start, PERIOD.stop - 1))
+        .group_by(*keys)
+    )
+    columns = ["year", *FILTER_COLUMNS, WEIGHT, *SUMMED]
+    return pd.DataFrame(list(conn.execute(query)), columns=columns)
+
+
 def target_progress(
     projects: pd.DataFrame,
     targets: Sequence[Target],
@@ -271,7 +296,8 @@ def target_progress(
 ) -> pd.DataFrame:
     """One row per indicator × year: cumulative actual since 2021 against the period target.
 
-    ``projects`` must hold current project versions only. ``years`` defaults to the period's years
+    ``projects`` must hold current project versions only, one per row, or groups of them with their
+    count in a ``projects`` column (:func:`current_target_inputs`). ``years`` defaults to the period's years
     up to the last one with any project, so a year without projects still gets its row (the
     cumulative actual carries forward) while years not yet reported do not.
     """
@@ -331,7 +357,7 @@ def _total(values: pd.Series) -> float:
 def _actual(target: Target, so_far: pd.DataFrame, priority: frozenset[str]) -> float:
     measure = target.measure
     if measure == "count_projects":
-        return float(len(so_far))
+        return _total(so_far[WEIGHT]) if WEIGHT in so_far.columns else float(len(so_far))
     if measure == "sum_support_vnd":
         return _total(so_far["support_vnd"]) / target.scale
     if measure == "share_priority_support":

@@ -17,9 +17,6 @@ from kc_pipeline.defs.versions import source_version
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest.summary import markdown_table
 from kc_pipeline.warehouse.schema import (
-    core_projects as projects_table,
-)
-from kc_pipeline.warehouse.schema import (
     out_reporting_completeness,
     out_target_progress,
     out_yearly_summary,
@@ -213,28 +210,12 @@ def out_reporting_completeness_asset(
 def out_target_progress_asset(
     context: AssetExecutionContext, warehouse: Warehouse, drop_folder: DropFolder
 ) -> dg.MaterializeResult:
-    from kc_pipeline.aggregate.targets import load_targets, target_progress
+    from kc_pipeline.aggregate.targets import current_target_inputs, load_targets, target_progress
 
     reference = drop_folder.reference()
     engine = warehouse.engine()
-    p = projects_table.c
-    columns = [
-        "year",
-        "funding_source",
-        "programme_code",
-        "activity_code",
-        "sector_code",
-        "value_chain_code",
-        "support_vnd",
-        "trainees",
-        "models",
-        "clusters",
-    ]
     with engine.connect() as conn:
-        projects = pd.DataFrame(
-            conn.execute(select(*(p[c] for c in columns)).where(p.valid_to.is_(None))).mappings().all(),
-            columns=columns,
-        )
+        projects = current_target_inputs(conn)  # grouped in the database: a few thousand rows, not 120,000
     progress = target_progress(
         projects, load_targets(reference.directory / "targets_2021_2025.csv", reference), reference
     )

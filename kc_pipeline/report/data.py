@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, case, func, select
 
 from kc_pipeline.aggregate.yearly import yearly_trend_rows
 from kc_pipeline.reference import Reference
@@ -24,6 +27,118 @@ PROJECT_COLUMNS = (
     "commune", "sector_code", "value_chain_code", "support_vnd", "counterpart_vnd", "total_vnd", "trainees",
     "models", "clusters", "project_code", "source_file_id", "source_sheet", "source_row",
 )  # fmt: skip
+# What the project list shows, in the order its rows are made from (see report/listing.py).
+LISTING_FIELDS = tuple(c for c in PROJECT_COLUMNS if c != "source_file_id")
+CHUNK_ROWS = 10_000  # projects read, rendered and held at a time
+
+
+@dataclass(frozen=True)
+class ProjectChunk:
+    """Up to CHUNK_ROWS consecutive projects as columns in LISTING_FIELDS order."""
+
+    columns: list[Sequence[Any]]
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+
+@dataclass(frozen=True)
+class ProjectBlock:
+    """Consecutive rows of the project list (a year, from the warehouse), read chunk by chunk.
+
+    ``fingerprint`` names the block's rows as the warehouse holds them now, and ``current()`` asks
+    again: a block rendered while both agree before and after it was read is what that fingerprint
+    names, and may be cached under it (a load that raced with the read makes them differ).
+    """
+
+    chunks: Callable[[], Iterator[ProjectChunk]]
+    fingerprint: str | None = None
+    current: Callable[[], str | None] | None = None
+
+
+def frame_blocks(frame: pd.DataFrame) -> list[ProjectBlock]:
+    """A frame as one block that is never cached (a missing column reads as empty)."""
+
+    def chunks() -> Iterator[ProjectChunk]:
+        for start in range(0, len(frame), CHUNK_ROWS):
+            part = frame.iloc[start : start + CHUNK_ROWS]
+            yield ProjectChunk(
+                [part[f].tolist() if f in part.columns else [None] * len(part) for f in LISTING_FIELDS]
+            )
+
+    return [ProjectBlock(chunks)]
+
+
+class WarehouseProjects:
+    """The current projects of a report, one block per year, streamed from the warehouse.
+
+    A year's fingerprint is, over its rows (of the report's unit, if any): how many versions exist
+    at all, how many are current, and the sum and maximum of the current ones' ids. The warehouse
+    changes a year's current projects only by inserting rows (a new project or a new version) and
+    by closing current ones (setting ``valid_to``); it never deletes a row, never reopens a closed
+    one and never edits a row's contents. So any insert raises the count of versions, and closing
+    without inserting lowers the count of current rows: every change to the year's current projects
+    (insert, new version, closed row, a project now quarantined, which closes it) changes the
+    fingerprint, and equal fingerprints mean the same rows with the same contents. The ids make a
+    change that breaks those rules (say, a row deleted and another inserted) very likely to show too.
+    The latest ``valid_from`` and ``valid_to`` (load times) tell apart two warehouses, or one
+    rebuilt from scratch, whose ids and counts happen to agree while their contents differ.
+    """
+
+    def __init__(self, engine: Engine, year_from: int, year_to: int, unit_code: str | None = None) -> None:
+        self.engine, self.year_from, self.year_to, self.unit_code = engine, year_from, year_to, unit_code
+
+    def _fingerprints(self, first: int, last: int) -> dict[int, str]:
+        p = core_projects.c
+        current = case((p.valid_to.is_(None), p.id))
+        query = (
+            select(
+                p.year,
+                func.count(),
+                func.count(current),
+                func.sum(current),
+                func.max(current),
+                func.max(p.valid_from),
+                func.max(p.valid_to),
+            )
+            .where(p.year.between(first, last))
+            .group_by(p.year)
+        )
+        if self.unit_code is not None:
+            query = query.where(p.unit_code == self.unit_code)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {
+            int(year): f"{year}:{self.unit_code or '*'}:{versions}:{count}:{id_sum}:{id_max}:{since}:{until}"
+            for year, versions, count, id_sum, id_max, since, until in rows
+            if count
+        }
+
+    def blocks(self) -> list[ProjectBlock]:
+        """One block per year with current projects, in year order."""
+        return [
+            ProjectBlock(
+                self._chunks(year), fingerprint, lambda year=year: self._fingerprints(year, year).get(year)
+            )
+            for year, fingerprint in sorted(self._fingerprints(self.year_from, self.year_to).items())
+        ]
+
+    def _chunks(self, year: int) -> Callable[[], Iterator[ProjectChunk]]:
+        def chunks() -> Iterator[ProjectChunk]:
+            p = core_projects.c
+            query = (
+                select(*(p[c] for c in LISTING_FIELDS))
+                .where(p.valid_to.is_(None), p.year == year)
+                .order_by(p.unit_code, p.source_row, p.id)
+            )
+            if self.unit_code is not None:
+                query = query.where(p.unit_code == self.unit_code)
+            with self.engine.connect() as conn:
+                result = conn.execution_options(yield_per=CHUNK_ROWS).execute(query)
+                for rows in result.partitions():
+                    yield ProjectChunk([list(column) for column in zip(*rows, strict=True)])
+
+        return chunks
 
 
 @dataclass
@@ -40,6 +155,14 @@ class ReportData:
     completeness: pd.DataFrame
     targets: pd.DataFrame
     quarantine: pd.DataFrame
+    # When set, the project list is read from here block by block and ``projects`` is left empty.
+    project_source: WarehouseProjects | None = None
+    cache_dir: Path | None = field(default=None, compare=False)  # where rendered blocks are kept
+
+    def project_blocks(self) -> list[ProjectBlock]:
+        if self.project_source is not None:
+            return self.project_source.blocks()
+        return frame_blocks(self.projects)
 
     @property
     def period(self) -> str:
@@ -65,12 +188,10 @@ def loaded_years(engine: Engine) -> tuple[int, int] | None:
 def load_report_data(
     engine: Engine, reference: Reference, year_from: int, year_to: int, unit_code: str | None = None
 ) -> ReportData:
-    s, p, q, f = out_yearly_summary.c, core_projects.c, core_quarantined_rows.c, core_source_files.c
+    """The frames of a report; the projects stay in the warehouse and are streamed when written."""
+    s, q, f = out_yearly_summary.c, core_quarantined_rows.c, core_source_files.c
     with engine.connect() as conn:
         query = select(out_yearly_summary).where(s.year.between(year_from, year_to))
-        projects_query = select(*(p[c] for c in PROJECT_COLUMNS)).where(
-            p.valid_to.is_(None), p.year.between(year_from, year_to)
-        )
         quarantine_query = (
             select(q.unit_code, q.year, f.path, q.source_sheet, q.source_row, q.raw, q.reasons)
             .join(
@@ -85,15 +206,10 @@ def load_report_data(
         )
         if unit_code is not None:
             query = query.where(s.unit_code == unit_code)
-            projects_query = projects_query.where(p.unit_code == unit_code)
             quarantine_query = quarantine_query.where(q.unit_code == unit_code)
             completeness_query = completeness_query.where(out_reporting_completeness.c.unit_code == unit_code)
         summary = pd.DataFrame(
             conn.execute(query).mappings().all(), columns=[c.name for c in out_yearly_summary.c]
-        )
-        projects = pd.DataFrame(
-            conn.execute(projects_query.order_by(p.year, p.unit_code, p.source_row)).mappings().all(),
-            columns=list(PROJECT_COLUMNS),
         )
         quarantine = pd.DataFrame(
             conn.execute(quarantine_query).mappings().all(),
@@ -129,6 +245,9 @@ def load_report_data(
             lambda text: "; ".join(r.get("message", "") for r in json.loads(text))
         )
         quarantine["raw"] = quarantine["raw"].map(lambda text: json.loads(text))
+    projects = pd.DataFrame(columns=list(PROJECT_COLUMNS))
+    source = WarehouseProjects(engine, year_from, year_to, unit_code)
     return ReportData(
-        year_from, year_to, unit_code, reference, summary, trend, projects, completeness, targets, quarantine
-    )
+        year_from, year_to, unit_code, reference, summary, trend, projects, completeness, targets, quarantine,
+        source,
+    )  # fmt: skip

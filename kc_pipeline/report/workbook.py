@@ -17,19 +17,20 @@ temporary file: memory does not grow with the number of rows.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import shutil
 import tempfile
 import textwrap
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from itertools import repeat
+from functools import lru_cache
 from numbers import Integral, Real
 from pathlib import Path
-from typing import IO, Any, NamedTuple, overload
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,8 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kc_pipeline.report.data import ReportData
+from kc_pipeline.report.data import LISTING_FIELDS, ReportData
+from kc_pipeline.report.package import write_package
 
 # Number formats: one per kind of quantity, the same on every sheet.
 VND = "#,##0"  # đồng
@@ -263,7 +265,7 @@ class Sheet:
     """One worksheet laid out top to bottom, written by :meth:`finish` in one streaming pass.
 
     :meth:`caption`, :meth:`table` and :meth:`chart` only place things (rows are kept as given, a
-    lazy :class:`FrameRows` stays lazy); :meth:`finish` decides widths and wrapping, writes the rows
+    lazy sequence stays lazy); :meth:`finish` decides widths and wrapping, writes the rows
     and sets freezing, filtering and printing.
     """
 
@@ -351,20 +353,7 @@ class Sheet:
         key = (role, number_format, wrap, quote)
         style_id = self._style_ids.get(key)
         if style_id is None:
-            cell = WriteOnlyCell(self.ws)
-            font, fill, border, alignment = _ROLES[role]
-            if font is not None:
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-            if border is not None:
-                cell.border = border
-            if alignment is not None or wrap:
-                cell.alignment = _WRAP if wrap else alignment
-            if number_format is not None:
-                cell.number_format = number_format
-            cell.quotePrefix = quote  # stays text even when a user edits the cell in Excel
-            style_id = self._style_ids[key] = cell.style_id
+            style_id = self._style_ids[key] = style_id_of(self.ws, role, number_format, wrap, quote)
         return style_id
 
     def _write_rows(
@@ -433,6 +422,24 @@ class Sheet:
         return f'<c r="{letter}{row}" s="{style}"><v>{clean:.16g}</v></c>'
 
 
+def style_id_of(owner: object, role: str, number_format: str | None, wrap: bool, quote: bool) -> int:
+    """The workbook-wide id of a cell style; ``owner`` is anything whose ``parent`` is the workbook."""
+    cell = WriteOnlyCell(owner)  # type: ignore[arg-type]
+    font, fill, border, alignment = _ROLES[role]
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if border is not None:
+        cell.border = border
+    if alignment is not None or wrap:
+        cell.alignment = _WRAP if wrap else alignment
+    if number_format is not None:
+        cell.number_format = number_format
+    cell.quotePrefix = quote  # stays text even when a user edits the cell in Excel
+    return cell.style_id
+
+
 class _RowXml:
     """Data or total rows of one table as XML, with each column's references and style ids made once.
 
@@ -455,39 +462,39 @@ class _RowXml:
     def __call__(self, row: int, values: Sequence[object], lengths: list[int]) -> str:
         if len(values) != len(self.columns):
             raise ValueError(f"row {row}: {len(values)} values for {len(self.columns)} columns")
-        parts = []
-        for i, value in enumerate(values):
-            kind = type(value)
-            if kind is str:
-                if value.isprintable() and len(value) <= MAX_TEXT:  # nothing to clean, no line break
-                    length = len(value)
-                else:
-                    value = _clean_text(value)
-                    length = _text_length(value)
-                if length > lengths[i]:
-                    lengths[i] = length
-                wrap = self.wraps[i] or length + 2 > self.caps[i]
-                if value and value[0] in _FORMULA_FIRST:
-                    style = self.sheet._style(self.role, None, wrap, True)
-                else:
-                    style = self.wrapping[i] if wrap else self.plain[i]
-                parts.append(_text_cell(f"{self.letters[i]}{row}", style, value))
-            elif kind is int or (kind is float and math.isfinite(value)):  # type: ignore[arg-type]
-                spec = self.specs[i]
-                if spec is None:
-                    length = len(str(value))
-                elif spec == "%":
-                    length = len(f"{value * 100:.1f}") + 1  # type: ignore[operator]
-                else:
-                    length = len(format(value, spec))
-                if length > lengths[i]:
-                    lengths[i] = length
-                parts.append(f'<c r="{self.letters[i]}{row}" s="{self.numbers[i]}"><v>{value:.16g}</v></c>')
-            elif value is None or kind is float:
-                parts.append(f'<c r="{self.letters[i]}{row}" s="{self.plain[i]}"/>')
+        return "".join([self.cell(i, row, value, lengths) for i, value in enumerate(values)])
+
+    def cell(self, i: int, row: int, value: object, lengths: list[int]) -> str:
+        """The cell of column ``i`` (from 0) in ``row``; ``lengths[i]`` grows to its display length."""
+        kind = type(value)
+        if kind is str:
+            if value.isprintable() and len(value) <= MAX_TEXT:  # type: ignore[attr-defined]
+                length = len(value)  # type: ignore[arg-type]  # nothing to clean, no line break
             else:
-                parts.append(self._other(i, row, value, lengths))
-        return "".join(parts)
+                value = _clean_text(value)  # type: ignore[arg-type]
+                length = _text_length(value)
+            if length > lengths[i]:
+                lengths[i] = length
+            wrap = self.wraps[i] or length + 2 > self.caps[i]
+            if value and value[0] in _FORMULA_FIRST:  # type: ignore[index]
+                style = self.sheet._style(self.role, None, wrap, True)
+            else:
+                style = self.wrapping[i] if wrap else self.plain[i]
+            return _text_cell(f"{self.letters[i]}{row}", style, value)  # type: ignore[arg-type]
+        if kind is int or (kind is float and math.isfinite(value)):  # type: ignore[arg-type]
+            spec = self.specs[i]
+            if spec is None:
+                length = len(str(value))
+            elif spec == "%":
+                length = len(f"{value * 100:.1f}") + 1  # type: ignore[operator]
+            else:
+                length = len(format(value, spec))
+            if length > lengths[i]:
+                lengths[i] = length
+            return f'<c r="{self.letters[i]}{row}" s="{self.numbers[i]}"><v>{value:.16g}</v></c>'
+        if value is None or kind is float:
+            return f'<c r="{self.letters[i]}{row}" s="{self.plain[i]}"/>'
+        return self._other(i, row, value, lengths)
 
     def _other(self, i: int, row: int, value: object, lengths: list[int]) -> str:
         number_format = self.columns[i].number_format
@@ -505,10 +512,15 @@ class _RowXml:
 
 
 def _text_cell(ref: str, style: int, text: str) -> str:
+    return f'<c r="{ref}"{_text_tail(style, text)}'
+
+
+def _text_tail(style: int, text: str) -> str:
+    """A text cell after its reference: the same for every row, so a repeated name is made once."""
     if not text:
-        return f'<c r="{ref}" s="{style}"/>'
+        return f' s="{style}"/>'
     space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>'
+    return f' s="{style}" t="inlineStr"><is><t{space}>{_xml_text(text)}</t></is></c>'
 
 
 def _sampled_lengths(tables: Sequence[_Table]) -> dict[int, int]:
@@ -568,6 +580,11 @@ def _splice_rows(ws: WriteOnlyWorksheet, rows_xml: IO[bytes], dimension: str) ->
 
 def _number(value: object) -> int | float:
     """A measure as a number; missing counts add nothing."""
+    kind = type(value)
+    if kind is int:  # nearly every value: checked first
+        return value  # type: ignore[return-value]
+    if kind is float:
+        return value if math.isfinite(value) else 0  # type: ignore[arg-type,return-value]
     clean = cell_value(value)
     if isinstance(clean, bool):
         return int(clean)
@@ -603,6 +620,8 @@ def _million(vnd: float) -> float:
 
 
 def _year(value: object) -> int | None:
+    if type(value) is int:
+        return value  # type: ignore[return-value]
     number = cell_value(value)
     return int(number) if isinstance(number, int | float) and not isinstance(number, bool) else None
 
@@ -660,10 +679,18 @@ class Names:
 
 def _code(value: object) -> str:
     """A code as the reference spells it; missing is ""."""
+    if type(value) is str:
+        return _text_code(value)  # type: ignore[arg-type]
     clean = cell_value(value)
     if isinstance(clean, float) and clean.is_integer():
         clean = int(clean)
     return "" if clean is None else str(clean)
+
+
+@lru_cache(maxsize=4096)
+def _text_code(value: str) -> str:
+    """:func:`_code` of a text, remembered: a few hundred codes are looked up over and over."""
+    return _clean_text(value)
 
 
 def _text(code: object) -> str | None:
@@ -1061,128 +1088,7 @@ def _raw_text(raw: object) -> str:
     return "" if clean is None else str(clean)
 
 
-PROJECT_FIELDS = (
-    "year", "unit_code", "funding_source", "programme_code", "activity_code", "title", "beneficiary",
-    "commune", "sector_code", "value_chain_code", "support_vnd", "counterpart_vnd", "total_vnd", "trainees",
-    "models", "clusters", "project_code", "source_sheet", "source_row",
-)  # fmt: skip
-
-
-def _project_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
-    """The current projects, one row each, money in đồng as loaded.
-
-    A national list has about 120,000 projects: rows are made from the frame's columns as they are
-    written and the totals are column sums, so no list of records or rows is ever held.
-    """
-    projects = data.projects if not data.projects.empty else data.projects.iloc[:0]
-    note = "Đơn vị tiền: đồng." if len(projects) else f"{_no_projects(data)} Đơn vị tiền: đồng."
-    sheet = Sheet(
-        wb, "Danh sách đề án", f"DANH SÁCH ĐỀ ÁN KHUYẾN CÔNG {data.period} – {data.unit_name}", note
-    )
-    columns = [
-        Col("STT"),
-        Col("Năm", YEAR),
-        Col("Đơn vị"),
-        Col("Nguồn kinh phí"),
-        Col("Chương trình", max_width=40),
-        Col("Hoạt động", max_width=35),
-        Col("Tên đề án", max_width=50),
-        Col("Đơn vị thụ hưởng", max_width=35),
-        Col("Địa điểm", max_width=25),
-        Col("Ngành nghề", max_width=30),
-        Col("Chuỗi giá trị", max_width=25),
-        Col("Kinh phí KC hỗ trợ (đồng)", VND),
-        Col("Kinh phí đối ứng (đồng)", VND),
-        Col("Tổng kinh phí (đồng)", VND),
-        Col("Lao động được đào tạo (người)", COUNT),
-        Col("Mô hình trình diễn", COUNT),
-        Col("Cụm công nghiệp", COUNT),
-        Col("Mã đề án"),
-        Col("Trang tính gốc"),
-        Col("Dòng gốc", COUNT),
-    ]
-    unit, source = _per_code(names.unit), _per_code(names.source)
-    programme, activity = _per_code(names.programme), _per_code(names.activity)
-    sector, value_chain = _per_code(names.sector), _per_code(names.value_chain)
-
-    def row(number: int, values: tuple[Any, ...]) -> list[object]:
-        year, unit_code, source_code, programme_code, activity_code, *texts = values[:8]
-        return [
-            number,
-            _year(year),
-            unit(unit_code),
-            source(source_code),
-            programme(programme_code),
-            activity(activity_code),
-            *texts,  # title, beneficiary, commune
-            sector(values[8]),
-            value_chain(values[9]),
-            *values[10:],  # money, counts, project code, source sheet and row
-        ]
-
-    total = {m: _column_total(projects, m) for m in MEASURES if m != "projects"}
-    totals = [
-        [
-            *[None] * 6, f"Tổng cộng ({len(projects)} đề án)", *[None] * 4,
-            total["support_vnd"], total["counterpart_vnd"], total["total_vnd"],
-            total["trainees"], total["models"], total["clusters"], None, None, None,
-        ]
-    ]  # fmt: skip
-    sheet.table(columns, FrameRows(projects, PROJECT_FIELDS, row), totals)
-    sheet.finish()
-
-
-class FrameRows(Sequence[list[object]]):
-    """Table rows made one at a time from a frame's columns (a missing column reads as empty).
-
-    ``make`` gets the row's number (1, 2, ... in frame order) and its values in ``fields`` order.
-    Slicing stays lazy, so a sample of a national list costs only the rows sampled.
-    """
-
-    def __init__(
-        self,
-        frame: pd.DataFrame,
-        fields: Sequence[str],
-        make: Callable[[int, tuple[Any, ...]], list[object]],
-        numbers: range | None = None,
-    ) -> None:
-        self.frame, self.fields, self.make = frame, tuple(fields), make
-        self.numbers = range(1, len(frame) + 1) if numbers is None else numbers
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    @overload
-    def __getitem__(self, key: int) -> list[object]: ...
-
-    @overload
-    def __getitem__(self, key: slice) -> FrameRows: ...
-
-    def __getitem__(self, key: int | slice) -> list[object] | FrameRows:
-        if isinstance(key, slice):
-            return FrameRows(self.frame.iloc[key], self.fields, self.make, self.numbers[key])
-        index = range(len(self))[key]
-        return next(iter(self[index : index + 1]))
-
-    def __iter__(self) -> Iterator[list[object]]:
-        size = len(self.frame)
-        columns = [self.frame[f] if f in self.frame.columns else repeat(None, size) for f in self.fields]
-        for number, values in zip(self.numbers, zip(*columns, strict=True), strict=True):
-            yield self.make(number, values)
-
-
-def _per_code(lookup: Callable[[object], str | None]) -> Callable[[object], str | None]:
-    """``lookup`` remembered per text code: a national list repeats a few hundred codes many times."""
-    known: dict[str, str | None] = {}
-
-    def name(code: object) -> str | None:
-        if type(code) is not str:
-            return lookup(code)
-        if code not in known:
-            known[code] = lookup(code)
-        return known[code]
-
-    return name
+PROJECT_FIELDS = LISTING_FIELDS  # the project list: kc_pipeline/report/listing.py
 
 
 def _column_total(frame: pd.DataFrame, name: str) -> int | float:
@@ -1238,9 +1144,17 @@ def _categories(ws: WriteOnlyWorksheet, block: Block, column: int) -> Reference:
 
 
 def write_workbook(data: ReportData, path: Path) -> None:
-    """Write the staff workbook for ``data`` to ``path`` (the caller makes the write atomic)."""
+    """Write the staff workbook for ``data`` to ``path`` (the caller makes the write atomic).
+
+    The project list is written last, as compressed pieces spooled to a temporary file (see
+    :mod:`kc_pipeline.report.listing`); openpyxl packages the rest, and the package is then copied
+    to ``path`` with the list's part put in.
+    """
+    from kc_pipeline.report.listing import ProjectList  # it builds on this module
+
     names = Names(data)
     wb = Workbook(write_only=True)
+    listing = ProjectList(wb, data, names)  # its styles first: their ids must not depend on the rest
     _summary_sheet(wb, data, names)
     _source_sheet(wb, data, names, "KC địa phương", "KCDP")
     _source_sheet(wb, data, names, "KC quốc gia", "KCQG")
@@ -1249,6 +1163,11 @@ def write_workbook(data: ReportData, path: Path) -> None:
     _target_sheet(wb, data)
     _completeness_sheet(wb, data, names)
     _quarantine_sheet(wb, data, names)
-    _project_sheet(wb, data, names)
-    wb.active = 0
-    wb.save(path)
+    with tempfile.TemporaryFile() as spool:
+        listing.write(spool)
+        wb.active = 0
+        package = io.BytesIO()
+        wb.save(package)  # small: the list's part is an empty sheet here
+        assert listing.part is not None
+        with path.open("wb") as out:
+            write_package(package.getvalue(), {listing.part_name: listing.part}, out)

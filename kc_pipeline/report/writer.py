@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kc_pipeline.report.data import ReportData
+from kc_pipeline.report.listing import cache_dir_for
 from kc_pipeline.report.narrative import narrative
 from kc_pipeline.report.workbook import write_workbook
 
@@ -46,8 +47,14 @@ def _atomic(target: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_report(data: ReportData, out_dir: Path) -> ReportFiles:
-    """Both files, each complete or not at all; the narrative only after the workbook succeeded."""
+    """Both files, each complete or not at all; the narrative only after the workbook succeeded.
+
+    The project list's rendered years are kept beside ``out_dir`` (:func:`cache_dir_for`), so a run
+    after one unit-year changed renders that year only.
+    """
     name = report_name(data)
+    if data.cache_dir is None:
+        data = replace(data, cache_dir=cache_dir_for(out_dir, name))
     text = narrative(data)
     workbook = out_dir / f"{name}.xlsx"
     markdown = out_dir / f"{name}.md"
