@@ -39,7 +39,7 @@ from kc_pipeline.ingest import dropfolder
 from kc_pipeline.ingest.fingerprints import Fingerprints
 from kc_pipeline.ingest.plan import changed_unit_years
 from kc_pipeline.ingest.staging import read_json, write_json_atomic
-from kc_pipeline.validate import gx_suite
+from kc_pipeline.validate import gx_service
 from kc_pipeline.warehouse.state import last_load_id, recorded_files
 
 T = TypeVar("T")
@@ -83,8 +83,8 @@ def run_pipeline(
     full: bool = False,
 ) -> RunReport:
     """Materialize the assets for every unit-year whose files changed (all of them with ``full``),
-    then the out_* tables and the report when anything was loaded."""
-    instance = instance or instance_for_cli()
+    then the out_* tables and the report when anything was loaded. The Dagster instance is only
+    made (``instance_for_cli``) when there is something to run."""
     reference = drop.reference()
     files = dropfolder.scan(drop.incoming, reference)
     report = RunReport(success=True)
@@ -103,7 +103,8 @@ def run_pipeline(
     report.unchanged = len({(f.unit_slug, f.year) for f in files} - dirty)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if dirty:
-        gx_suite.warm_up()  # GX's import overlaps with reading, which happens in other processes
+        gx_service.start()  # GX loads in its own process while this one reads and loads
+        instance = instance or instance_for_cli()
         register_years(instance, {year for _, year in dirty})
         ranges = partition_ranges(
             unit_partitions.get_partition_keys(),
@@ -134,6 +135,7 @@ def run_pipeline(
     out_state = drop.staging.root / "out_state.json"
     load_id = last_load_id(engine)
     if report.success and (full or _out_is_stale(out_state, load_id, warehouse)):
+        instance = instance or instance_for_cli()
         result = dg.materialize(
             [*OUT_ASSETS, out_staff_report],
             instance=instance,

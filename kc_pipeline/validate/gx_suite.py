@@ -16,11 +16,10 @@ bars off (they would spam the logs) and analytics off (never network).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
@@ -83,6 +82,21 @@ class ExpectationSpec:
     def __post_init__(self) -> None:
         # Read-only kwargs keep the frozen promise; tuples inside are turned into lists by build().
         object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable (a mappingproxy is not), so specs can be sent to the GX service process."""
+        return (
+            ExpectationSpec,
+            (
+                self.check_name,
+                self.severity,
+                self.description,
+                self.column,
+                self.expectation_type,
+                dict(self.kwargs),
+                self.condition,
+            ),
+        )
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -280,22 +294,9 @@ def _gx() -> _Gx:
         return _GX_STATE
 
 
-def warm_up() -> threading.Thread:
-    """Import GX and build its context in a daemon thread, and return the thread.
-
-    GX's import and context cost seconds; a run that will validate starts this first, so the cost
-    overlaps with work that waits on other processes (the sandboxed reader). :func:`_gx` holds a
-    lock, so a validation that starts before the thread is done waits for it instead of building
-    a second context. An error in the thread is left for that validation to raise again.
-    """
-
-    def build() -> None:
-        with contextlib.suppress(Exception):
-            _gx()
-
-    thread = threading.Thread(target=build, name="gx-warm-up", daemon=True)
-    thread.start()
-    return thread
+def warm() -> None:
+    """Import GX and build its context now (the GX service does this before its first request)."""
+    _gx()
 
 
 @lru_cache(maxsize=16)
@@ -315,10 +316,26 @@ def run_suite(frame: pd.DataFrame, specs: Sequence[ExpectationSpec]) -> list[Fai
 
     Sorted by file, sheet, row, then the order of ``specs``.
     """
+    return start_suite(frame, specs)()
+
+
+def start_suite(frame: pd.DataFrame, specs: Sequence[ExpectationSpec]) -> Callable[[], list[Failure]]:
+    """:func:`run_suite` in two halves: the validation starts now (in the GX service when one runs,
+    see :mod:`~kc_pipeline.validate.gx_service`), and the returned function gives its failures, so
+    the caller can do other work while GX runs on the other core."""
+    from kc_pipeline.validate import gx_service
+
     specs = _checked_specs(frame, specs)
     if frame.empty or not specs:
-        return []  # nothing can fail; skip GX entirely
-    return _sorted(_validate(frame, specs), specs)
+        return list  # nothing can fail; skip GX entirely
+    data, as_float = _gx_frame(frame, specs)
+    remote = gx_service.submit(data, as_float, specs)
+
+    def failures() -> list[Failure]:
+        found = remote() if remote is not None else None
+        return _sorted(found if found is not None else validate_data(data, as_float, specs), specs)
+
+    return failures
 
 
 def run_suite_per_file(frame: pd.DataFrame, specs: Sequence[ExpectationSpec]) -> list[Failure]:
@@ -354,9 +371,17 @@ RESULT_FORMAT: dict[str, Any] = {
 
 
 def _validate(frame: pd.DataFrame, specs: tuple[ExpectationSpec, ...]) -> list[Failure]:
-    """One GX validation of ``frame``; each unexpected row of each expectation becomes a Failure."""
-    by_name = {s.check_name: s for s in specs}
+    """One GX validation of ``frame``, in this process."""
     data, as_float = _gx_frame(frame, specs)
+    return validate_data(data, as_float, specs)
+
+
+def validate_data(
+    data: pd.DataFrame, as_float: frozenset[str], specs: tuple[ExpectationSpec, ...]
+) -> list[Failure]:
+    """One GX validation of ``data`` (from :func:`_gx_frame`); each unexpected row of each
+    expectation becomes a Failure."""
+    by_name = {s.check_name: s for s in specs}
     batch = _gx().batch_definition.get_batch(batch_parameters={"dataframe": data})
     result = batch.validate(_gx_suite(specs), result_format=RESULT_FORMAT)
     failures: list[Failure] = []

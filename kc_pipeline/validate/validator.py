@@ -102,29 +102,23 @@ class BatchVerdict:
             columns = [c for c in ROW_COLUMNS if c in self.rows.columns]
             frame = self.rows[columns].astype(object)
             return frame.where(frame.notna(), None).to_dict(orient="records")
-        out = []
-        fields = [c for c in ROW_COLUMNS if c not in ("status", "reasons")]
+        # The records become the row dicts in place: they are this verdict's own, built for the frame.
         for record, file_id, status, reasons in zip(
             self.records, self.rows["file_id"], self.rows["status"], self.rows["reasons"], strict=True
         ):
-            row = {c: _plain(record.get(c)) for c in fields}
+            record.pop("unit_year", None)
             for name in INTEGER_FIELDS:
-                if row.get(name) is not None:
-                    row[name] = int(row[name])
-            row["file_id"], row["status"], row["reasons"] = file_id, status, reasons
-            out.append(row)
-        return out
+                value = record.get(name)
+                if value is not None and type(value) is not int:
+                    record[name] = None if isinstance(value, float) and value != value else int(value)
+            record["file_id"], record["status"], record["reasons"] = file_id, status, reasons
+        return self.records
 
     def rows_by_path(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in self.row_records():
             out[row["path"]].append(row)
         return out
-
-
-def _plain(value: Any) -> Any:
-    """None for a missing float (NaN), as the frame's notna() would; the value otherwise."""
-    return None if isinstance(value, float) and value != value else value
 
 
 def _reader_findings(doc: dict[str, Any], row_keys: set[RowKey]) -> list[Finding]:
@@ -245,7 +239,11 @@ def validate_documents(
     for doc in documents:
         if doc.get("status") == "read":
             findings.extend(_reader_findings(doc, row_keys))
-    for failure in gx_suite.run_suite(frame, gx_suite.build_expectations(reference)):
+    gx_failures = gx_suite.start_suite(frame, gx_suite.build_expectations(reference))
+    # While GX runs (in the GX service, on the other core), the rules and outliers run here.
+    rule_findings = _rule_findings(rules, frame, reference)
+    outlier_findings = _outlier_findings(frame, history)
+    for failure in gx_failures():
         findings.append(
             Finding(
                 failure.check_name,
@@ -258,8 +256,8 @@ def validate_documents(
                 failure.value,
             )
         )
-    findings.extend(_rule_findings(rules, frame, reference))
-    findings.extend(_outlier_findings(frame, history))
+    findings.extend(rule_findings)
+    findings.extend(outlier_findings)
     file_findings: dict[str, list[Finding]] = defaultdict(list)
     for doc in documents:
         if doc.get("status") == "read":

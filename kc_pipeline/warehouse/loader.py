@@ -61,10 +61,15 @@ class LoadSummary:
         return asdict(self)
 
 
+# One encoder, reused: ``json.dumps`` with options builds a new encoder on every call. The text is
+# exactly ``json.dumps(value, ensure_ascii=False, default=str)``'s, so stored hashes stay valid.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def content_hash(row: dict[str, Any]) -> str:
     """What makes two versions of a project different (not where or when they were read)."""
     values = [row.get("year"), row.get("unit_code"), *(row.get(c) for c in PROJECT_DATA_COLUMNS)]
-    return hashlib.sha256(json.dumps(values, ensure_ascii=False, default=str).encode()).hexdigest()
+    return hashlib.sha256(_JSON.encode(values).encode()).hexdigest()
 
 
 def lock_key(unit_code: str, year: int) -> int:
@@ -97,9 +102,9 @@ def _project_row(row: dict[str, Any], unit_code: str, year: int, now: datetime) 
         row.get("project_code"),
         row.get("beneficiary"),
     )
-    out["inferred"] = json.dumps(row.get("inferred") or [], ensure_ascii=False)
+    out["inferred"] = _JSON.encode(row.get("inferred") or [])
     warnings = [r for r in row.get("reasons") or [] if r.get("severity") == "WARN"]
-    out["warnings"] = json.dumps(warnings, ensure_ascii=False, default=str) if warnings else None
+    out["warnings"] = _JSON.encode(warnings) if warnings else None
     out["content_hash"] = content_hash(out)
     out["source_file_id"] = row["file_id"]
     out["source_sheet"] = row["source_sheet"]

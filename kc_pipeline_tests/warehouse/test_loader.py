@@ -141,3 +141,22 @@ def test_a_crash_inside_the_transaction_leaves_the_warehouse_as_it_was(
     assert snapshot(warehouse_engine) == before
     summary = load_unit_year(warehouse_engine, UNIT, YEAR, *batch(second))
     assert (summary.inserted, summary.closed, summary.unchanged) == (2, 1, 1)
+
+
+def test_content_hash_is_the_standard_librarys_json_of_the_contents() -> None:
+    """Stored hashes must stay valid across versions: the hash is sha256 of exactly this text."""
+    import hashlib
+    import json
+
+    from kc_pipeline.warehouse.loader import content_hash
+    from kc_pipeline.warehouse.schema import PROJECT_DATA_COLUMNS
+
+    row = {c: None for c in PROJECT_DATA_COLUMNS} | {
+        "year": 2024,
+        "unit_code": "171",
+        "title": "Hỗ trợ ứng dụng máy sao chè",
+        "support_vnd": 150_000_000,
+    }
+    values = [row["year"], row["unit_code"], *(row[c] for c in PROJECT_DATA_COLUMNS)]
+    expected = hashlib.sha256(json.dumps(values, ensure_ascii=False, default=str).encode()).hexdigest()
+    assert content_hash(row) == expected

@@ -1,0 +1,164 @@
+"""Great Expectations in a process of its own, started when a run begins, so its import costs no time.
+
+Why: importing GX and building its context takes two to three seconds of CPU, more than the rest
+of a one-file nightly run. A thread cannot hide that, since it holds the interpreter lock the run's
+own Python needs; a second process, on the machine's other core, can. So a run that will validate
+calls :func:`start` first; by the time rows reach validation, GX is loaded there, and
+:func:`gx_suite.run_suite` sends it the columns the suite reads and gets the failures back.
+
+The service is an optimisation, never a dependency: if it cannot start, dies, or answers with
+anything but a result, the suite runs in this process as it would without it (and a
+:class:`~kc_pipeline.validate.gx_suite.GxSuiteError` raised there is raised here). The process
+is forked from the ``forkserver`` (never from this threaded process), ends when its pipe closes
+(this process exited, even by SIGKILL) and is terminated at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import multiprocessing
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kc_pipeline.validate.gx_suite import ExpectationSpec, Failure
+
+_LOCK = threading.Lock()
+_SERVICE: _Service | None = None
+
+
+class _Service:
+    def __init__(self) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child,), name="kc-gx-service", daemon=True)
+        self.process.start()
+        child.close()
+        self.broken = False
+        self.waiting = False
+        self.sent = 0
+
+    def send(self, data: pd.DataFrame, as_float: frozenset[str], specs: tuple[ExpectationSpec, ...]) -> bool:
+        """Send one validation; False when the service cannot take it."""
+        if self.broken:
+            return False
+        if self.waiting:
+            self.receive()  # an answer nobody collected: drop it, so replies stay in step
+        try:
+            self.conn.send((data, as_float, specs))
+        except (OSError, ValueError):
+            self.broken = True
+            return False
+        self.sent += 1
+        self.waiting = True
+        return True
+
+    def receive(self) -> Any:
+        """The reply to the last validation sent, or None when the service could not give one."""
+        self.waiting = False
+        try:
+            while not self.conn.poll(0.2):
+                if not self.process.is_alive():
+                    raise EOFError("the GX service died")
+            return self.conn.recv()
+        except (OSError, EOFError, ValueError):
+            self.broken = True
+            return None
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=2)
+
+
+def _serve(conn: Connection) -> None:
+    """In the service process: load GX, then validate until the pipe closes."""
+    from kc_pipeline.validate import gx_suite
+
+    with contextlib.suppress(Exception):
+        gx_suite.warm()  # load GX now, before the first request; a failure shows on that request
+    while True:
+        try:
+            data, as_float, specs = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", gx_suite.validate_data(data, as_float, specs))
+        except gx_suite.GxSuiteError as exc:
+            reply = ("suite_error", str(exc))
+        except Exception as exc:  # reported, then the caller validates in its own process
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+def start() -> None:
+    """Start the service unless it runs already (or cannot start: then validation stays local)."""
+    global _SERVICE
+    with _LOCK:
+        if _SERVICE is not None and _SERVICE.process.is_alive() and not _SERVICE.broken:
+            return
+        try:
+            _SERVICE = _Service()
+        except (OSError, ValueError, RuntimeError):
+            _SERVICE = None
+
+
+def submit(
+    data: pd.DataFrame, as_float: frozenset[str], specs: tuple[ExpectationSpec, ...]
+) -> Callable[[], list[Failure] | None] | None:
+    """Send a validation to the service and return at once, so the caller can work meanwhile.
+
+    Returns a function that waits for the failures (None if the service gave none), or None when
+    there is no service to send to.
+    """
+    with _LOCK:
+        service = _SERVICE
+        if service is None or not service.send(data, as_float, specs):
+            return None
+        ticket = service.sent
+
+    def result() -> list[Failure] | None:
+        with _LOCK:
+            if service is not _SERVICE or service.sent != ticket or not service.waiting:
+                return None  # another validation was sent since: this answer is gone
+            reply = service.receive()
+        if reply is None:
+            return None
+        kind, value = reply
+        if kind == "ok":
+            return value
+        if kind == "suite_error":
+            from kc_pipeline.validate.gx_suite import GxSuiteError
+
+            raise GxSuiteError(value)
+        return None
+
+    return result
+
+
+def running() -> bool:
+    with _LOCK:
+        return _SERVICE is not None and _SERVICE.process.is_alive() and not _SERVICE.broken
+
+
+def stop() -> None:
+    global _SERVICE
+    with _LOCK:
+        service, _SERVICE = _SERVICE, None
+    if service is not None:
+        service.stop()
+
+
+atexit.register(stop)
