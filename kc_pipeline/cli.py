@@ -117,19 +117,48 @@ def _scale_name(scales: dict[str, int]) -> str:
     return "/".join(found) or "no money columns"
 
 
+def _plan(incoming: Path, url: str, full: bool) -> Any:
+    """The run's plan (``ingest.plan.RunPlan``) without importing Dagster or GX; None when the
+    warehouse cannot be read now (the run itself then retries and reports why)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kc_pipeline.ingest.plan import plan_run
+    from kc_pipeline.reference import load_reference
+    from kc_pipeline.warehouse.engine import display_url, make_engine, upgrade
+
+    reference = load_reference(paths.reference_dir())
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        return plan_run(incoming, paths.staging_dir(), reference, engine, display_url(url), full)
+    except (SQLAlchemyError, OSError):
+        return None
+    finally:
+        engine.dispose()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from kc_pipeline.validate import gx_service
+
+    incoming = Path(args.incoming).resolve()
+    url = args.warehouse or default_warehouse_url()
+    plan = _plan(incoming, url, args.full)
+    if plan is not None and plan.idle:  # nothing changed: no Dagster, no GX, nothing read or written
+        plan.fingerprints.save(plan.files)
+        return _print_run(args, url, True, None, [], plan.unchanged, [], [])
+    if plan is None or plan.dirty:
+        gx_service.start()  # GX loads in its own process while Dagster is imported and files read
+
     from kc_pipeline.defs.resources import DropFolder
     from kc_pipeline.defs.runner import run_pipeline
     from kc_pipeline.defs.warehouse import Warehouse
-    from kc_pipeline.warehouse.engine import display_url
 
     drop = DropFolder(
-        incoming_dir=str(Path(args.incoming).resolve()),
+        incoming_dir=str(incoming),
         staging_dir=str(paths.staging_dir()),
         reference_dir=str(paths.reference_dir()),
     )
-    url = args.warehouse or default_warehouse_url()
-    report = run_pipeline(drop, Warehouse(url=url), full=args.full)
+    report = run_pipeline(drop, Warehouse(url=url), full=args.full, plan=plan)
     lines = report.files
     verdicts = {v["path"]: v for v in report.verdicts}
     for line in lines:
@@ -137,16 +166,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         line.update(
             {k: v.get(k, 0) for k in ("rows_valid", "rows_warned", "rows_quarantined", "rows_ignored")}
         )
+    return _print_run(
+        args, url, report.success, report.error, report.runs, report.unchanged, lines, report.loads
+    )
+
+
+def _print_run(
+    args: argparse.Namespace,
+    url: str,
+    success: bool,
+    error: str | None,
+    runs: list[str],
+    unchanged: int,
+    lines: list[dict[str, Any]],
+    loads: list[dict[str, Any]],
+) -> int:
+    """What ``kc-pipeline run`` prints: one line per file and the totals, or the same as JSON."""
+    from kc_pipeline.warehouse.engine import display_url
+
     if args.json:
         _print_json(
             {
-                "success": report.success,
-                "error": report.error,
+                "success": success,
+                "error": error,
                 "warehouse": display_url(url),
-                "runs": report.runs,
-                "unchanged_unit_years": report.unchanged,
+                "runs": runs,
+                "unchanged_unit_years": unchanged,
                 "files": lines,
-                "loads": report.loads,
+                "loads": loads,
             }
         )
     else:
@@ -162,19 +209,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(
             f"{len(lines)} files ({rejected} rejected): {total['rows_valid']} valid, "
             f"{total['rows_warned']} warned, {total['rows_quarantined']} quarantined rows, "
-            f"in {len(report.runs)} Dagster run(s): " + ("success" if report.success else "FAILED")
+            f"in {len(runs)} Dagster run(s): " + ("success" if success else "FAILED")
         )
-        if report.unchanged:
+        if unchanged:
             print(
-                f"{report.unchanged} unit-year(s) unchanged since the last run: not read again "
+                f"{unchanged} unit-year(s) unchanged since the last run: not read again "
                 "(--full reads them all)"
             )
         keys = ("inserted", "updated", "unchanged", "closed", "quarantined", "conflicts")
-        moved = {k: sum(int(load.get(k, 0)) for load in report.loads) for k in keys}
+        moved = {k: sum(int(load.get(k, 0)) for load in loads) for k in keys}
         print(f"warehouse {display_url(url)}: " + ", ".join(f"{v} {k}" for k, v in moved.items()))
-        if report.error:
-            print(f"error: {report.error}", file=sys.stderr)
-    return 0 if report.success else 1
+        if error:
+            print(f"error: {error}", file=sys.stderr)
+    return 0 if success else 1
 
 
 def _collect(paths: Sequence[str]) -> list[Path]:

@@ -116,3 +116,37 @@ def test_validate_is_a_dry_run_with_exit_codes(tmp_path: Path, capsys: pytest.Ca
     with pytest.raises(SystemExit) as usage:
         main(["validate"])
     assert usage.value.code == 2
+
+
+def test_a_run_with_nothing_changed_imports_neither_dagster_nor_gx(tmp_path: Path) -> None:
+    """The second run finds every unit-year loaded and the out_* tables current: it answers from the
+    plan alone, in a fresh process that never imports Dagster or GX and starts no GX service."""
+    import os
+    import subprocess
+    import sys
+
+    incoming = tmp_path / "incoming"
+    write_district_file(incoming / "2023" / "phu-binh" / "x.xlsx", "UBND HUYỆN PHÚ BÌNH", 2023, 3)
+    warehouse = f"sqlite:///{tmp_path / 'kc.sqlite'}"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env |= {"KC_STAGING_DIR": str(tmp_path / "staging"), "KC_REPORTS_DIR": str(tmp_path / "reports")}
+    probe = (
+        "import json, sys\n"
+        "from kc_pipeline.cli import main\n"
+        f"code = main(['run', '--incoming', {str(incoming)!r}, '--warehouse', {warehouse!r}, '--json'])\n"
+        "from kc_pipeline.validate import gx_service\n"
+        "print(json.dumps({'code': code, 'dagster': 'dagster' in sys.modules,\n"
+        "    'gx': 'great_expectations' in sys.modules, 'service': gx_service.running()}), file=sys.stderr)\n"
+    )
+
+    def run() -> tuple[dict, dict]:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        )
+        return json.loads(done.stdout), json.loads(done.stderr.strip().splitlines()[-1])
+
+    first, imported = run()
+    assert first["success"] and len(first["runs"]) == 2 and imported["dagster"]
+    again, imported = run()
+    assert again == first | {"runs": [], "files": [], "loads": [], "unchanged_unit_years": 1}
+    assert imported == {"code": 0, "dagster": False, "gx": False, "service": False}

@@ -11,11 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any, TypeVar
 
 import dagster as dg
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kc_pipeline import paths
@@ -36,11 +34,10 @@ from kc_pipeline.defs.report import out_staff_report
 from kc_pipeline.defs.resources import DropFolder, ReportFolder
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder
-from kc_pipeline.ingest.fingerprints import Fingerprints
-from kc_pipeline.ingest.plan import changed_unit_years
+from kc_pipeline.ingest.plan import RunPlan, out_is_current, out_state_path, plan_run
 from kc_pipeline.ingest.staging import read_json, write_json_atomic
 from kc_pipeline.validate import gx_service
-from kc_pipeline.warehouse.state import last_load_id, recorded_files
+from kc_pipeline.warehouse.state import last_load_id
 
 T = TypeVar("T")
 # Workbook bytes per Dagster run: a run holds its chunk's documents and rows in memory (about 50
@@ -81,26 +78,24 @@ def run_pipeline(
     log_level: str = "WARNING",
     report_folder: ReportFolder | None = None,
     full: bool = False,
+    plan: RunPlan | None = None,
 ) -> RunReport:
     """Materialize the assets for every unit-year whose files changed (all of them with ``full``),
     then the out_* tables and the report when anything was loaded. The Dagster instance is only
     made (``instance_for_cli``) when there is something to run."""
     reference = drop.reference()
-    files = dropfolder.scan(drop.incoming, reference)
     report = RunReport(success=True)
-    fingerprints = Fingerprints(drop.staging.root / "fingerprints.json")
-    hashes = {f.relative: fingerprints.sha256(f) for f in files}
     try:
-        engine, recorded = _with_retries(lambda: _warehouse_state(warehouse))
+        engine = _with_retries(warehouse.engine)
+        plan = plan or _with_retries(
+            lambda: plan_run(drop.incoming, drop.staging.root, reference, engine, warehouse.display, full)
+        )
     except SQLAlchemyError as exc:
         report.success = False
         report.error = f"the warehouse {warehouse.display} cannot be reached: {_short(exc)}"
         return report
-    if full:
-        dirty = {(f.unit_slug, f.year) for f in files} | changed_unit_years([], {}, recorded, reference)
-    else:
-        dirty = changed_unit_years(files, hashes, recorded, reference)
-    report.unchanged = len({(f.unit_slug, f.year) for f in files} - dirty)
+    files, dirty = plan.files, plan.dirty
+    report.unchanged = plan.unchanged
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if dirty:
         gx_service.start()  # GX loads in its own process while this one reads and loads
@@ -132,9 +127,8 @@ def run_pipeline(
             if not result.success and report.error is None:
                 report.error = _first_failure(result)
         report.partitions = sorted(str(partition_key(slug, year)) for slug, year in dirty)
-    out_state = drop.staging.root / "out_state.json"
     load_id = last_load_id(engine)
-    if report.success and (full or _out_is_stale(out_state, load_id, warehouse)):
+    if report.success and (full or not out_is_current(drop.staging.root, load_id, warehouse.display)):
         instance = instance or instance_for_cli()
         result = dg.materialize(
             [*OUT_ASSETS, out_staff_report],
@@ -150,10 +144,12 @@ def run_pipeline(
         report.runs.append(result.run_id)
         report.success = result.success
         if result.success:
-            write_json_atomic(out_state, {"load_id": load_id, "warehouse": warehouse.display})
+            write_json_atomic(
+                out_state_path(drop.staging.root), {"load_id": load_id, "warehouse": warehouse.display}
+            )
         else:
             report.error = _first_failure(result)
-    fingerprints.save(files)
+    plan.fingerprints.save(files)
     touched = [f for f in files if (f.unit_slug, f.year) in dirty]
     report.files = _file_lines(drop, touched)
     report.verdicts = _validated_files(drop, touched)
@@ -172,11 +168,6 @@ def _bytes_by_unit_year(files: list[dropfolder.DropFile]) -> dict[tuple[str, int
     return sizes
 
 
-def _warehouse_state(warehouse: Warehouse) -> tuple[Engine, dict[tuple[str, int], set[str]]]:
-    engine = warehouse.engine()
-    return engine, recorded_files(engine)
-
-
 def _with_retries(work: Callable[[], T], attempts: int = 3, delay: float = 1.0) -> T:
     """Retry transient database errors with exponential backoff; the last error is raised."""
     for attempt in range(attempts):
@@ -193,15 +184,6 @@ def _short(exc: BaseException) -> str:
     """The first line of a database error, without SQLAlchemy's background link or any URL."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     return text[:300]
-
-
-def _out_is_stale(path: Path, load_id: int, warehouse: Warehouse) -> bool:
-    """The out_* tables were last built before the latest load (or never, or on another warehouse)."""
-    try:
-        state = read_json(path)
-    except (OSError, ValueError):
-        return True
-    return state.get("load_id") != load_id or state.get("warehouse") != warehouse.display
 
 
 def _load_observations(result: dg.ExecuteInProcessResult) -> list[dict[str, Any]]:

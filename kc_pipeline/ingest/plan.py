@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
+from sqlalchemy import Engine
+
+from kc_pipeline.ingest import dropfolder
 from kc_pipeline.ingest.dropfolder import DropFile
+from kc_pipeline.ingest.fingerprints import Fingerprints
+from kc_pipeline.ingest.staging import read_json
 from kc_pipeline.reference import Reference
+from kc_pipeline.warehouse.state import last_load_id, recorded_files
 
 
 def changed_unit_years(
@@ -26,3 +34,59 @@ def changed_unit_years(
         folder[(reference.units_by_slug[item.unit_slug].unit_code, item.year)].add(hashes[item.relative])
     dirty = {key for key in set(folder) | set(recorded) if folder.get(key, set()) != recorded.get(key, set())}
     return {(reference.units[code].slug, year) for code, year in dirty if code in reference.units}
+
+
+@dataclass
+class RunPlan:
+    """What a run must do, decided before any Dagster or GX import: the files, their hashes, and
+    the dirty unit-years. ``out_current`` says the out_* tables and the report were built after
+    the warehouse's latest load (on this warehouse)."""
+
+    files: list[DropFile]
+    hashes: dict[str, str]
+    dirty: set[tuple[str, int]]
+    fingerprints: Fingerprints
+    out_current: bool
+
+    @property
+    def unchanged(self) -> int:
+        return len({(f.unit_slug, f.year) for f in self.files} - self.dirty)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to read, load or rebuild."""
+        return not self.dirty and self.out_current
+
+
+def out_state_path(staging_root: Path) -> Path:
+    return staging_root / "out_state.json"
+
+
+def out_is_current(staging_root: Path, load_id: int | None, warehouse: str) -> bool:
+    """The out_* tables were built after the latest load ``load_id`` of ``warehouse`` (a display URL)."""
+    try:
+        state = read_json(out_state_path(staging_root))
+    except (OSError, ValueError):
+        return False
+    return state.get("load_id") == load_id and state.get("warehouse") == warehouse
+
+
+def plan_run(
+    incoming: Path,
+    staging_root: Path,
+    reference: Reference,
+    engine: Engine,
+    warehouse: str,
+    full: bool = False,
+) -> RunPlan:
+    """Scan the drop folder (hashes from the fingerprint cache) and compare it with the warehouse."""
+    files = dropfolder.scan(incoming, reference)
+    fingerprints = Fingerprints(staging_root / "fingerprints.json")
+    hashes = {f.relative: fingerprints.sha256(f) for f in files}
+    recorded = recorded_files(engine)
+    if full:
+        dirty = {(f.unit_slug, f.year) for f in files} | changed_unit_years([], {}, recorded, reference)
+    else:
+        dirty = changed_unit_years(files, hashes, recorded, reference)
+    current = not full and out_is_current(staging_root, last_load_id(engine), warehouse)
+    return RunPlan(files, hashes, dirty, fingerprints, current)

@@ -6,11 +6,13 @@ own Python needs; a second process, on the machine's other core, can. So a run t
 calls :func:`start` first; by the time rows reach validation, GX is loaded there, and
 :func:`gx_suite.run_suite` sends it the columns the suite reads and gets the failures back.
 
-The service is an optimisation, never a dependency: if it cannot start, dies, or answers with
+``kc-pipeline run`` starts it first thing, before its own imports, so GX is loaded by the time the
+first rows arrive; a run with nothing to validate ends it unused. The service is an
+optimisation, never a dependency: if it cannot start, dies, or answers with
 anything but a result, the suite runs in this process as it would without it (and a
 :class:`~kc_pipeline.validate.gx_suite.GxSuiteError` raised there is raised here). The process
-is forked from the ``forkserver`` (never from this threaded process), ends when its pipe closes
-(this process exited, even by SIGKILL) and is terminated at exit.
+is a fresh interpreter (``spawn``), ends when its pipe closes (this process exited, even by
+SIGKILL) and is killed at exit.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ _SERVICE: _Service | None = None
 
 class _Service:
     def __init__(self) -> None:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        # A fresh interpreter: not forked from this threaded process, and not from the reader's fork
+        # server, which would first have to import the reader.
+        context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child,), name="kc-gx-service", daemon=True)
         self.process.start()
@@ -72,12 +75,12 @@ class _Service:
             return None
 
     def stop(self) -> None:
+        """At once: the service holds nothing worth a graceful end, and may still be importing GX."""
         with contextlib.suppress(OSError):
             self.conn.close()
-        self.process.join(timeout=2)
         if self.process.is_alive():
             self.process.kill()
-            self.process.join(timeout=2)
+        self.process.join(timeout=5)
 
 
 def _serve(conn: Connection) -> None:
