@@ -7,10 +7,12 @@ that really sent files, and a run holds one chunk's rows in memory, not the corp
 """
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, TypeVar
 
 import dagster as dg
@@ -27,6 +29,7 @@ from kc_pipeline.defs.partitions import (
     register_years,
     unit_partitions,
     unit_year,
+    unit_year_partitions,
     year_partitions,
 )
 from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
@@ -34,6 +37,7 @@ from kc_pipeline.defs.report import out_staff_report
 from kc_pipeline.defs.resources import DropFolder, ReportFolder
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder
+from kc_pipeline.ingest.batch import read_files
 from kc_pipeline.ingest.plan import RunPlan, out_is_current, out_state_path, plan_run
 from kc_pipeline.ingest.staging import read_json, write_json_atomic
 from kc_pipeline.validate import gx_service
@@ -108,7 +112,9 @@ def run_pipeline(
             _bytes_by_unit_year(files),
             CHUNK_BYTES,
         )
-        for first, last in ranges:
+        ahead = ReadAhead(drop, [_files_in_range(instance, files, dirty, r) for r in ranges])
+        for i, (first, last) in enumerate(ranges):
+            ahead.wait(i)
             result = dg.materialize(
                 [raw_district_workbooks, core_validated_rows, core_projects],
                 instance=instance,
@@ -126,6 +132,7 @@ def run_pipeline(
             report.loads.extend(_load_observations(result))
             if not result.success and report.error is None:
                 report.error = _first_failure(result)
+        ahead.stop()
         report.partitions = sorted(str(partition_key(slug, year)) for slug, year in dirty)
     load_id = last_load_id(engine)
     if report.success and (full or not out_is_current(drop.staging.root, load_id, warehouse.display)):
@@ -155,6 +162,57 @@ def run_pipeline(
     report.verdicts = _validated_files(drop, touched)
     report.staged = lambda: _staged_documents(drop, touched)
     return report
+
+
+class ReadAhead:
+    """Reads the workbooks of the coming chunks into staging while earlier ones are validated and
+    loaded, so the reader's worker processes and this process work at the same time.
+
+    One thread reads chunk after chunk (``read_files`` with the staging store; the documents are
+    staged, not kept); the run of chunk ``i`` starts once chunk ``i`` is read, and its raw step
+    then finds every file staged. Any error here is left for the raw step, which reads (and
+    reports) whatever is missing itself; the sandbox pool serialises the two.
+    """
+
+    def __init__(self, drop: DropFolder, chunks: list[list[Path]]) -> None:
+        self._ready = [threading.Event() for _ in chunks]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._read, args=(drop, chunks), name="kc-read-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _read(self, drop: DropFolder, chunks: list[list[Path]]) -> None:
+        for ready, chunk in zip(self._ready, chunks, strict=True):
+            try:
+                if not self._stop.is_set():
+                    read_files(chunk, drop.staging, reference_dir=Path(drop.reference_dir))
+            except Exception:  # the raw step reads the file again and reports what is wrong
+                pass
+            finally:
+                ready.set()
+
+    def wait(self, chunk: int) -> None:
+        self._ready[chunk].wait()
+
+    def stop(self) -> None:
+        """After the last run (or a failed one): read nothing more, and wait for the thread."""
+        self._stop.set()
+        self._thread.join()
+
+
+def _files_in_range(
+    instance: dg.DagsterInstance,
+    files: list[dropfolder.DropFile],
+    dirty: set[tuple[str, int]],
+    key_range: tuple[str, str],
+) -> list[Path]:
+    """The workbooks of the unit-years a partition key range selects."""
+    keys = unit_year_partitions.get_partition_keys_in_range(
+        dg.PartitionKeyRange(*key_range), dynamic_partitions_store=instance
+    )
+    selected = {unit_year(k) for k in keys} & dirty
+    return [f.path for f in files if (f.unit_slug, f.year) in selected]
 
 
 def _bytes_by_unit_year(files: list[dropfolder.DropFile]) -> dict[tuple[str, int], int]:

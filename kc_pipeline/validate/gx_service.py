@@ -88,6 +88,12 @@ def _serve(conn: Connection) -> None:
     from kc_pipeline.validate import gx_suite
 
     with contextlib.suppress(Exception):
+        # GX's progress bars (tqdm) would otherwise make a multiprocessing lock, a named semaphore
+        # that a killed service leaves behind for the resource tracker to warn about.
+        from tqdm import tqdm
+
+        tqdm.set_lock(threading.RLock())
+    with contextlib.suppress(Exception):
         gx_suite.warm()  # load GX now, before the first request; a failure shows on that request
     while True:
         try:
