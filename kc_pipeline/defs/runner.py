@@ -48,6 +48,8 @@ T = TypeVar("T")
 # to 100 times the .xlsx size), so this bounds a cold run's memory whatever the corpus's size. A
 # unit-year is never split, so one bigger than this runs alone.
 CHUNK_BYTES = 4 * 1024**2
+# Files per read-ahead call: the documents of one call are held until all of its files are read.
+READ_AHEAD_BATCH = 32
 
 
 @dataclass
@@ -168,10 +170,11 @@ class ReadAhead:
     """Reads the workbooks of the coming chunks into staging while earlier ones are validated and
     loaded, so the reader's worker processes and this process work at the same time.
 
-    One thread reads chunk after chunk (``read_files`` with the staging store; the documents are
-    staged, not kept); the run of chunk ``i`` starts once chunk ``i`` is read, and its raw step
-    then finds every file staged. Any error here is left for the raw step, which reads (and
-    reports) whatever is missing itself; the sandbox pool serialises the two.
+    One thread reads chunk after chunk, :data:`READ_AHEAD_BATCH` files at a time (``read_files``
+    with the staging store; the documents are staged, not kept); the run of chunk ``i`` starts
+    once chunk ``i`` is read, and its raw step then finds every file staged. Any error here is
+    left for the raw step, which reads (and reports) whatever is missing itself; the sandbox pool
+    serialises the two.
     """
 
     def __init__(self, drop: DropFolder, chunks: list[list[Path]]) -> None:
@@ -185,8 +188,11 @@ class ReadAhead:
     def _read(self, drop: DropFolder, chunks: list[list[Path]]) -> None:
         for ready, chunk in zip(self._ready, chunks, strict=True):
             try:
-                if not self._stop.is_set():
-                    read_files(chunk, drop.staging, reference_dir=Path(drop.reference_dir))
+                for start in range(0, len(chunk), READ_AHEAD_BATCH):
+                    if self._stop.is_set():
+                        break
+                    batch = chunk[start : start + READ_AHEAD_BATCH]
+                    read_files(batch, drop.staging, reference_dir=Path(drop.reference_dir))
             except Exception:  # the raw step reads the file again and reports what is wrong
                 pass
             finally:

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
@@ -147,7 +148,15 @@ def _insert_projects(conn: Connection, rows: list[dict[str, Any]]) -> None:
         _copy_insert(conn, rows, columns)
         return
     placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
-    tuples = [tuple(_sqlite_value(r[c]) for c in INSERT_COLUMNS) for r in rows]
+    values = itemgetter(*INSERT_COLUMNS)
+    # Only the timestamps need converting (valid_from is the only datetime column inserted).
+    stamps = [i for i, c in enumerate(INSERT_COLUMNS) if c == "valid_from"]
+    tuples = []
+    for row in rows:
+        line = list(values(row))
+        for i in stamps:
+            line[i] = _sqlite_value(line[i])
+        tuples.append(tuple(line))
     conn.exec_driver_sql(f"INSERT INTO core_projects ({columns}) VALUES ({placeholders})", tuples)
 
 
