@@ -55,8 +55,9 @@ class _PartFacts:
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError, expat.ExpatError)
 # Any cell reference beyond column Z or row 9999: only then is the sheet's extent worth computing.
 _FAR_REF = re.compile(rb'="(?:[A-Z]{2,3}[0-9]|[A-Z][0-9]{5})')
-# A cell's reference, and "/" when it is self-closing (a formatted empty cell, which calamine skips).
-_CELL_REF = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]{1,9})"[^>]*?(/?)>')
+# The reference of a cell that is not self-closing (a self-closing one is a formatted empty cell,
+# which calamine skips): the tag's first ">" must not follow a "/".
+_CELL_REF = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]{1,9})"[^>]*(?<!/)>')
 # A formula cell and its cached value, if any: programs other than Excel save formulas uncalculated.
 _FORMULA_CELL = re.compile(
     rb'<c r="([A-Z]{1,3})([0-9]{1,9})"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?P<value><v>[^<]+</v>)?'
@@ -79,14 +80,10 @@ def sheet_extent(sheet_xml: bytes) -> tuple[int, int]:
     """
     if not _FAR_REF.search(sheet_xml):
         return (0, 0)
-    rows: set[bytes] = set()
-    cols: set[bytes] = set()
-    for col, row, empty in _CELL_REF.findall(sheet_xml):
-        if not empty:
-            cols.add(col)
-            rows.add(row)
-    if not rows:
+    found = _CELL_REF.findall(sheet_xml)
+    if not found:
         return (0, 0)
+    cols, rows = (set(refs) for refs in zip(*found, strict=True))
     last_col = max(cols, key=lambda c: (len(c), c)).decode()
     return max(map(int, rows)), styles.column_index(last_col) + 1
 
@@ -211,13 +208,17 @@ def _decode_legacy(grid: SheetGrid, cells: dict[tuple[int, int], styles.Legacy])
     """Convert exactly the text cells whose font is a legacy one, and remember which."""
     encodings: dict[str, int] = {}
     rows = grid.rows
+    decoded_texts: dict[tuple[str, str, bool], str] = {}  # the same commune or unit on many rows
     for (r, c), (encoding, capital) in cells.items():
         if r >= len(rows) or c >= len(rows[r]):
             continue
         value = rows[r][c]
         if not isinstance(value, str) or not value or _UNICODE_ONLY_VI.search(value):
             continue
-        decoded = legacy_fonts.decode(value, encoding, capital)
+        key = (value, encoding, capital)
+        decoded = decoded_texts.get(key)
+        if decoded is None:
+            decoded = decoded_texts[key] = legacy_fonts.decode(value, encoding, capital)
         if decoded != value:
             rows[r][c] = decoded
             grid.converted.add((r, c))

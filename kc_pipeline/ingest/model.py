@@ -6,7 +6,8 @@ Field names follow the warehouse contract (``core_projects``) so that later stag
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from operator import attrgetter
 from typing import Any, Literal
 
 from kc_pipeline.keys import project_key
@@ -54,7 +55,7 @@ class Issue:
     value: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {k: v for k, v in zip(_ISSUE_FIELDS, _issue_values(self), strict=True) if v is not None}
 
 
 @dataclass(slots=True)
@@ -65,7 +66,7 @@ class IgnoredRow:
     text: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(zip(_IGNORED_FIELDS, _ignored_values(self), strict=True))
 
 
 @dataclass(slots=True)
@@ -101,7 +102,7 @@ class ProjectRow:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in PROJECT_FIELDS}
+        out = dict(zip(PROJECT_FIELDS, _project_values(self), strict=True))
         out["inferred"] = list(self.inferred)
         out["converted"] = self.converted
         out["raw"] = dict(self.raw)
@@ -131,7 +132,18 @@ class TotalRow:
     first_row: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(zip(_TOTAL_FIELDS, _total_values(self), strict=True))
+
+
+# The ``to_dict`` of the row-level records above, one per row of a file: field values in one C call
+# rather than through ``asdict`` (which deep-copies each value; these values are all atomic).
+_ISSUE_FIELDS = tuple(f.name for f in fields(Issue))
+_IGNORED_FIELDS = tuple(f.name for f in fields(IgnoredRow))
+_TOTAL_FIELDS = tuple(f.name for f in fields(TotalRow))
+_issue_values = attrgetter(*_ISSUE_FIELDS)
+_ignored_values = attrgetter(*_IGNORED_FIELDS)
+_total_values = attrgetter(*_TOTAL_FIELDS)
+_project_values = attrgetter(*PROJECT_FIELDS)
 
 
 @dataclass(slots=True)

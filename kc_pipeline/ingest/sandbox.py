@@ -22,6 +22,10 @@ How:
   ("memory allocation of N bytes failed") is told apart from other crashes.
 * Results come back pickled; one above ``max_result_bytes`` is refused in the worker, so a hostile
   file cannot make the parent's memory explode through its result either.
+* The cyclic garbage collector is paused while a worker runs a job and sends its result, and while
+  the parent unpickles one: a reader document is hundreds of thousands of acyclic objects, freed by
+  reference counting, and collections triggered by their creation would walk them again and again
+  (several times the cost of the unpickling itself). Collection resumes between jobs.
 * Workers end when their pipe closes (the parent exited, even by SIGKILL) or, while busy, when a
   watchdog thread sees the parent gone.
 
@@ -35,6 +39,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -161,6 +166,7 @@ def _worker_main(
             return
         func, args, cpu_seconds = message
         _limit_cpu(cpu_seconds)
+        gc.disable()  # until the result is sent and freed (see the module's docstring)
         try:
             kind, value, detail = "ok", func(*args), ""
         except MemoryError:
@@ -184,8 +190,22 @@ def _worker_main(
             conn.send_bytes(payload)
         except (OSError, ValueError):
             return
+        finally:
+            del payload
+            gc.enable()
         if retire:
             return
+
+
+def _unpickle(payload: bytes) -> Any:
+    """``pickle.loads`` with the cyclic collector paused (see the module's docstring)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(payload)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _signal_name(code: int) -> str:
@@ -333,7 +353,7 @@ class SandboxPool:
                     self._forget_stderr(worker)  # the worker has it open; the name is no longer needed
                     continue
                 if payload is not None:
-                    kind, value, detail, retire = pickle.loads(payload)
+                    kind, value, detail, retire = _unpickle(payload)
                     outcome = Outcome(kind, value, detail)
                 elif not worker.process.is_alive() or worker.process.sentinel in ready:
                     outcome = self._death(worker, timeout_s)

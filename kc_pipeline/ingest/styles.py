@@ -21,7 +21,16 @@ _REF = re.compile(r"([A-Z]+)(\d+)")
 
 
 def _local(name: str) -> str:
-    return name.rsplit(":", 1)[-1].rsplit("}", 1)[-1]
+    local = _LOCAL_NAMES.get(name)
+    if local is None:
+        if len(_LOCAL_NAMES) >= 4096:  # a hostile part may invent any number of element names
+            _LOCAL_NAMES.clear()
+        local = _LOCAL_NAMES[name] = name.rsplit(":", 1)[-1].rsplit("}", 1)[-1]
+    return local
+
+
+# Qualified element name -> local name: a sheet repeats a handful of names for every cell.
+_LOCAL_NAMES: dict[str, str] = {}
 
 
 def _parse(data: bytes, start: object) -> None:

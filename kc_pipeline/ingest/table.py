@@ -18,6 +18,7 @@ from kc_pipeline.ingest import classify, values
 from kc_pipeline.ingest.cells import SheetGrid
 from kc_pipeline.ingest.header import Header, column_letter, find_header
 from kc_pipeline.ingest.model import IgnoredRow, IgnoreRule, Issue, ProjectRow, SheetLayout, TotalRow
+from kc_pipeline.ingest.values import MAX_AMOUNT_VND, MAX_COUNT
 from kc_pipeline.reference import Reference
 from kc_pipeline.text import fold, nfc
 
@@ -34,6 +35,15 @@ _UNIT_LINE = re.compile(r"\b(don vi tinh|dvt|don vi)\b")
 _LABEL_FIELDS = ("title", "seq")
 _LEADING_MARK = re.compile(r"^\s*([IVXLC]+|[A-Za-z]|\d+(?:\.\d+)*)\s*[.)/:-]")
 _FOLDED_MARK = re.compile(r"[ivxlc]+|[a-z]|\d+")
+# Fields read as text on every project row (the text fields, then the ones classification reads).
+_ROW_TEXT_FIELDS = (*TEXT_FIELDS, "funding_source", "programme", "activity", "sector", "value_chain")
+# Cell types kept as they are in ``raw`` (anything else goes through :func:`_json_value`).
+_PLAIN = frozenset({str, float, int, bool})
+_HEADER_WORDS = frozenset({"stt", "tt"})
+# Cell text after :func:`nfc`, remembered: the same commune, unit or activity text comes back on
+# row after row, and the same (identical) string object also pickles once in the worker's result.
+_NFC_MEMO: dict[str, str] = {}
+_NFC_MEMO_LIMIT = 1 << 17
 
 
 def _marker(seq_text: str, label: str) -> str | None:
@@ -60,9 +70,18 @@ class SheetOutcome:
     titles: list[str] = field(default_factory=list)
 
 
+def _nfc(value: str) -> str:
+    text = _NFC_MEMO.get(value)
+    if text is None:
+        if len(_NFC_MEMO) >= _NFC_MEMO_LIMIT:
+            _NFC_MEMO.clear()
+        text = _NFC_MEMO[value] = nfc(value)
+    return text
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
-        return nfc(value) if value else ""
+        return _nfc(value) if value else ""
     if value is None or value == "":
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -74,6 +93,19 @@ def _text(value: Any) -> str:
 
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or (isinstance(value, str) and not value.strip())
+
+
+def _filled(cells: list[Any]) -> list[int]:
+    """Columns of the non-empty cells (:func:`_is_empty`, inlined: it runs on every cell)."""
+    return [
+        c
+        for c, v in enumerate(cells)
+        if (
+            (v and not v.isspace())
+            if v.__class__ is str
+            else (v is not None and v != "" and not (isinstance(v, str) and not v.strip()))
+        )
+    ]
 
 
 def _json_value(value: Any) -> Any:
@@ -104,6 +136,10 @@ class _SheetReader:
         self.col = {f: c for c, f in header.fields.items()}
         names = {c: header.headings.get(c) or column_letter(c) for c in range(self._width())}
         self.raw_names = names
+        # Rows with a converted legacy-font cell (a cell inside the row, as _project used to check).
+        self.converted_rows = {r for r, c in grid.converted if r < len(grid.rows) and c < len(grid.rows[r])}
+        self.text_cols = [(f, c) for f in _ROW_TEXT_FIELDS if (c := self.col.get(f)) is not None]
+        self.count_cols = [(f, c) for f in COUNT_FIELDS if (c := self.col.get(f)) is not None]
         self.funding = classify.funding_from_text(grid.name, reference) or context.funding_source
         self.funding_from_sheet = self.funding is not None
         self.programme: str | None = None
@@ -236,13 +272,18 @@ class _SheetReader:
         label_cols = [col[f] for f in _LABEL_FIELDS if f in col]
         seq_c = col.get("seq")
         party_cols = [col[f] for f in ("beneficiary", "commune") if f in col]
+        ref = self.ref
         for r in range(self.header.last_row + 1, len(rows)):
             cells = rows[r]
-            filled = [c for c, v in enumerate(cells) if not _is_empty(v)]
+            n = len(cells)
+            filled = _filled(cells)
             if not filled:
                 self.ignore(r, "blank")
                 continue
-            label = next((t for c in label_cols if c < len(cells) and (t := _text(cells[c]))), "")
+            label = ""
+            for c in label_cols:
+                if c < n and (label := _text(cells[c])):
+                    break
             if not label or (label_cols and _NUMBERING_CELL.match(label)):
                 label = next(
                     (
@@ -256,17 +297,22 @@ class _SheetReader:
                     label,
                 )
             if self.footer is not None:
-                rule = self.ref.row_rule(fold(label[:80])) if label else None
+                rule = classify.row_rule(fold(label[:80]), ref) if label else None
                 self.footer = rule if rule in ("note", "signature") else self.footer
                 self.ignore(r, self.footer, label)
                 continue
-            if all(_NUMBERING_CELL.match(_text(cells[c])) for c in filled) and len(filled) >= 3:
+            # A non-empty label that is not a number is the text of a filled cell: then not all are numbers.
+            if (
+                len(filled) >= 3
+                and (not label or _NUMBERING_CELL.match(label))
+                and all(_NUMBERING_CELL.match(_text(cells[c])) for c in filled)
+            ):
                 self.ignore(r, "header", "column numbers")
                 continue
             if seq_c is not None and filled == [seq_c] and _SEQ_ONLY.match(_text(cells[seq_c])):
                 self.ignore(r, "blank", f"numbered but empty: {label}")
                 continue
-            rule = self.ref.row_rule(fold(label[:80])) if label else None
+            rule = classify.row_rule(fold(label[:80]), ref) if label else None
             if rule in ("note", "signature"):
                 self.footer = rule
                 self.ignore(r, rule, label)
@@ -274,20 +320,37 @@ class _SheetReader:
             if rule in ("subtotal", "total"):
                 self._total(r, cells, rule, label, money)
                 continue
-            has_party = any(c < len(cells) and not _is_empty(cells[c]) for c in party_cols)
-            has_money = any(c < len(cells) and not _is_empty(cells[c]) for c, _, _ in money)
-            if label and not has_party and self._section(r, cells, label, seq_c, has_money, money):
-                continue
-            if seq_c is not None and fold(_text(cells[seq_c]) if seq_c < len(cells) else "") in {"stt", "tt"}:
+            if label and not any(c < n and not _is_empty(cells[c]) for c in party_cols):
+                has_money = any(c < n and not _is_empty(cells[c]) for c, _, _ in money)
+                if self._section(r, cells, label, seq_c, has_money, money):
+                    continue
+            # Only text folds to "stt" (numbers, dates and booleans never do).
+            if (
+                seq_c is not None
+                and seq_c < n
+                and isinstance(seq := cells[seq_c], str)
+                and fold(_text(seq)) in _HEADER_WORDS
+            ):
                 self.ignore(r, "header", "repeated header")
                 continue
-            self._project(r, cells, money)
+            self._project(r, cells, money, filled)
         return self.out
 
     def _amounts(self, r: int, cells: list[Any], money: list[tuple[int, str, int]]) -> dict[str, int | None]:
         out: dict[str, int | None] = {}
+        n = len(cells)
         for c, name, scale in money:
-            value = cells[c] if c < len(cells) else ""
+            value = cells[c] if c < n else ""
+            kind = value.__class__
+            # Fast paths, exactly as parse_amount_vnd reads them: whole numbers and empty cells.
+            if kind is int or (kind is float and value.is_integer()):
+                amount = int(value) * scale
+                if -MAX_AMOUNT_VND <= amount <= MAX_AMOUNT_VND:
+                    out[name] = amount
+                    continue
+            elif kind is str and not value:
+                out[name] = None
+                continue
             parsed = values.parse_amount_vnd(value, scale)
             if not parsed.ok:
                 self.issue(
@@ -437,28 +500,35 @@ class _SheetReader:
         self.ignore(r, "section", label)
         return True
 
-    def _project(self, r: int, cells: list[Any], money: list[tuple[int, str, int]]) -> None:
+    def _project(
+        self, r: int, cells: list[Any], money: list[tuple[int, str, int]], filled: list[int]
+    ) -> None:
+        """A project row; ``filled`` are the columns of its non-empty cells (see :func:`_filled`)."""
         row = ProjectRow(self.sheet, r + 1)
-        names = self.raw_names
-        row.raw = {
-            names.get(c, column_letter(c)): _json_value(v) for c, v in enumerate(cells) if not _is_empty(v)
-        }
-        if self.grid.converted and any((r, c) in self.grid.converted for c in range(len(cells))):
+        names = self.raw_names  # every column of the sheet has a name
+        row.raw = {names[c]: v if (v := cells[c]).__class__ in _PLAIN else _json_value(v) for c in filled}
+        if r in self.converted_rows:
             row.converted = self.grid.legacy_encoding
-        get = self._getter(cells)
+        n = len(cells)
+        texts = {f: _text(cells[c]) if c < n else "" for f, c in self.text_cols}
         for name in TEXT_FIELDS:
-            value = get(name)
+            value = texts.get(name)
             if value:
                 setattr(row, name, value)
         code = self.col.get("project_code")
-        if code is not None and code < len(cells) and not _is_empty(cells[code]):
+        if code is not None and code < n and not _is_empty(cells[code]):
             row.project_code = _text(cells[code])
         for name, amount in self._amounts(r, cells, money).items():
             setattr(row, name, amount)
-        for name in COUNT_FIELDS:
-            c = self.col.get(name)
-            if c is not None and c < len(cells) and not _is_empty(cells[c]):
-                parsed = values.parse_int_count(cells[c])
+        for name, c in self.count_cols:
+            if c < n and not _is_empty(value := cells[c]):
+                kind = value.__class__
+                if kind is int or (kind is float and value.is_integer()):  # parse_int_count's fast path
+                    count = int(value)
+                    if -MAX_COUNT <= count <= MAX_COUNT:
+                        setattr(row, name, count)
+                        continue
+                parsed = values.parse_int_count(value)
                 if parsed.ok:
                     setattr(row, name, parsed.value)
                 else:
@@ -471,17 +541,8 @@ class _SheetReader:
                         value=_text(cells[c])[:80],
                     )
         self._year_and_period(r, cells, row)
-        self._classify(r, row, get)
+        self._classify(r, row, texts)
         self.out.rows.append(row)
-
-    def _getter(self, cells: list[Any]):
-        col = self.col
-
-        def get(name: str) -> str:
-            c = col.get(name)
-            return _text(cells[c]) if c is not None and c < len(cells) else ""
-
-        return get
 
     def _year_and_period(self, r: int, cells: list[Any], row: ProjectRow) -> None:
         c = self.col.get("year")
@@ -522,8 +583,9 @@ class _SheetReader:
                     value=_text(cells[c])[:80],
                 )
 
-    def _classify(self, r: int, row: ProjectRow, get: Any) -> None:
+    def _classify(self, r: int, row: ProjectRow, texts: dict[str, str]) -> None:
         ref = self.ref
+        get = texts.get
         funding_text = get("funding_source")
         if funding_text:
             row.funding_source = classify.funding_from_cell(funding_text, ref)
@@ -571,18 +633,19 @@ class _SheetReader:
                 r + 1,
             )
         sector_text = get("sector")
-        free_text = " ".join(t for t in (row.title, row.beneficiary) if t)
+        title, beneficiary = row.title, row.beneficiary
+        free_text = f"{title} {beneficiary}" if title and beneficiary else (title or beneficiary or "")
         if sector_text:
             row.sector_code = classify.sector_from_cell(sector_text, ref)
         if row.sector_code is None and free_text:
-            row.sector_code = ref.sector_keywords.classify(free_text)
+            row.sector_code = classify.sector_from_keywords(free_text, ref)
             if row.sector_code:
                 row.inferred.append("sector_code")
         chain_text = get("value_chain")
         if chain_text:
             row.value_chain_code = classify.value_chain_from_cell(chain_text, ref)
         if row.value_chain_code is None and free_text:
-            row.value_chain_code = ref.value_chain_keywords.classify(free_text)
+            row.value_chain_code = classify.value_chain_from_keywords(free_text, ref)
             if row.value_chain_code:
                 row.inferred.append("value_chain_code")
 

@@ -8,6 +8,7 @@ them. The reader's own use of it is tested through ``read_files`` and ``kc-pipel
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -178,3 +179,11 @@ def test_inspect_reads_in_the_sandbox_too(tmp_path: Path, capsys: pytest.Capture
     assert main(["inspect", str(path), "--json"]) == 1  # the CLI survives what aborts the parser
     document = json.loads(capsys.readouterr().out)
     assert document["status"] == "rejected" and document["error"].startswith("too_much_memory:")
+
+
+def test_the_collector_is_paused_for_a_job_and_restored_after(pool: SandboxPool) -> None:
+    # A job runs (and its result is pickled) with the worker's collector paused; the parent's
+    # collector, paused while it unpickles a result, is running again afterwards.
+    outcomes = pool.run([(gc.isenabled, ()), (faulty.double, (4,))], timeout_s=10)
+    assert [o.value for o in outcomes] == [False, 8]
+    assert gc.isenabled()
