@@ -1004,6 +1004,7 @@ def versions() -> dict[str, str]:
         "dagster",
         "sqlalchemy",
         "psycopg",
+        "orjson",
     )
     return {name: md.version(name) for name in names} | {"sqlite": sqlite3.sqlite_version}
 
