@@ -1,18 +1,17 @@
-"""Great Expectations in a process of its own, started when a run begins, so its import costs no time.
+"""Great Expectations in a process of its own, so its import overlaps the run's own work.
 
 Why: importing GX and building its context takes two to three seconds of CPU, more than the rest
 of a one-file nightly run. A thread cannot hide that, since it holds the interpreter lock the run's
-own Python needs; a second process, on the machine's other core, can. So a run that will validate
-calls :func:`start` first; by the time rows reach validation, GX is loaded there, and
-:func:`gx_suite.run_suite` sends it the columns the suite reads and gets the failures back.
+own Python needs; a second process, on the machine's other core, can. ``kc-pipeline run`` calls
+:func:`start` as soon as its plan shows work to do, before Dagster is imported; by the time rows
+reach validation GX is loaded there: :func:`gx_suite.start_suite` sends it the columns the suite
+reads, the validator runs its rules while GX works, then collects the failures.
 
-``kc-pipeline run`` starts it first thing, before its own imports, so GX is loaded by the time the
-first rows arrive; a run with nothing to validate ends it unused. The service is an
-optimisation, never a dependency: if it cannot start, dies, or answers with
+The service is an optimisation, never a dependency: if it cannot start, dies, or answers with
 anything but a result, the suite runs in this process as it would without it (and a
-:class:`~kc_pipeline.validate.gx_suite.GxSuiteError` raised there is raised here). The process
-is a fresh interpreter (``spawn``), ends when its pipe closes (this process exited, even by
-SIGKILL) and is killed at exit.
+:class:`~kc_pipeline.validate.gx_suite.GxSuiteError` raised there is raised here). The process is
+a fresh interpreter (``spawn``), ends when its pipe closes (this process exited, even by SIGKILL)
+and is killed at exit.
 """
 
 from __future__ import annotations
