@@ -17,7 +17,7 @@ from functools import lru_cache, update_wrapper
 from typing import Any, TypeVar
 
 from kc_pipeline.reference import KeywordIndex, Reference
-from kc_pipeline.text import fold, nfc
+from kc_pipeline.text import fold
 
 _NUMBERING = re.compile(r"^\s*(?:[IVXLC]+|[A-Za-z]|\d+(?:\.\d+)*)\s*[.)/:-]\s*|^\s*[-+*•]\s*")
 _ROMAN = re.compile(r"^[IVXLC]+$", re.IGNORECASE)
@@ -95,18 +95,7 @@ class _TrieKeywords:
         )
 
     def classify(self, text: str, allowed: frozenset[str] | None = None) -> str | None:
-        if not text:
-            return None
-        if text.isascii():
-            table, found = self.by_folded, self.folded_rx.findall(fold(text))
-        else:
-            table, found = self.by_lower, self.lower_rx.findall(nfc(text).lower())
-        if allowed is not None:
-            found = [k for k in found if table[k][0] in allowed]
-        if not found:
-            return None
-        best = min(found, key=lambda k: (-len(k), table[k][1]))
-        return table[best][0]
+        return self.index.classify(text, allowed, (self.lower_rx, self.folded_rx))
 
 
 def _alternation(keys: Iterable[str]) -> str:

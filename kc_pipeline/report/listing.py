@@ -592,7 +592,7 @@ class ProjectList:
             ws.column_dimensions[get_column_letter(column)].width = width
         sheet._set_view_and_printing(main)
         ws.close()
-        head, tail = _skeleton(ws, f"A1:{get_column_letter(len(COLUMNS))}{last_data + 1}")
+        head, tail = book.sheet_skeleton(ws, f"A1:{get_column_letter(len(COLUMNS))}{last_data + 1}")
         return PrecompressedPart(
             Piece.of(head + head_rows.encode(), LIST_LEVEL, final=False),
             pieces,
@@ -619,16 +619,3 @@ def _key(layout: str, fingerprint: str, first_row: int) -> str:
 def _unchanged(block: ProjectBlock) -> bool:
     """The warehouse still holds the rows the fingerprint names, so the block read is those rows."""
     return block.current is not None and block.current() == block.fingerprint
-
-
-def _skeleton(ws: Any, dimension: str) -> tuple[bytes, bytes]:
-    """openpyxl's sheet part split around its empty sheetData, with the sheet's size declared."""
-    xml = Path(ws._writer.out).read_bytes()  # a few kB: everything but the rows
-    for empty in (b"<sheetData></sheetData>", b"<sheetData />", b"<sheetData/>"):
-        head, found, tail = xml.partition(empty)
-        if found:
-            break
-    else:
-        raise RuntimeError(f"openpyxl wrote {ws.title!r} without an empty sheetData to fill")
-    head = head.replace(b"<sheetViews>", f'<dimension ref="{dimension}"/><sheetViews>'.encode(), 1)
-    return head + b"<sheetData>", b"</sheetData>" + tail

@@ -559,8 +559,18 @@ def _splice_rows(ws: WriteOnlyWorksheet, rows_xml: IO[bytes], dimension: str) ->
     it into the package on save; the rows replace the empty sheetData there, and the sheet's size is
     declared as openpyxl declares it in normal mode.
     """
-    part = Path(ws._writer.out)
-    xml = part.read_bytes()  # a few kB: everything but the rows
+    head, tail = sheet_skeleton(ws, dimension)
+    with Path(ws._writer.out).open("wb") as out:
+        out.write(head)
+        rows_xml.seek(0)
+        shutil.copyfileobj(rows_xml, out, 1 << 20)
+        out.write(tail)
+
+
+def sheet_skeleton(ws: Any, dimension: str) -> tuple[bytes, bytes]:
+    """openpyxl's sheet part split around its empty sheetData (the halves keep the sheetData tags),
+    with the sheet's size declared."""
+    xml = Path(ws._writer.out).read_bytes()  # a few kB: everything but the rows
     for empty in (b"<sheetData></sheetData>", b"<sheetData />", b"<sheetData/>"):
         head, found, tail = xml.partition(empty)
         if found:
@@ -568,11 +578,7 @@ def _splice_rows(ws: WriteOnlyWorksheet, rows_xml: IO[bytes], dimension: str) ->
     else:
         raise RuntimeError(f"openpyxl wrote {ws.title!r} without an empty sheetData to fill")
     head = head.replace(b"<sheetViews>", f'<dimension ref="{dimension}"/><sheetViews>'.encode(), 1)
-    with part.open("wb") as out:
-        out.write(head + b"<sheetData>")
-        rows_xml.seek(0)
-        shutil.copyfileobj(rows_xml, out, 1 << 20)
-        out.write(b"</sheetData>" + tail)
+    return head + b"<sheetData>", b"</sheetData>" + tail
 
 
 # ----------------------------------------------------------------------------------- aggregation

@@ -11,7 +11,7 @@ import pytest
 
 from kc_pipeline.validate import gx_service
 from kc_pipeline.validate.gx_suite import ExpectationSpec, GxSuiteError, run_suite
-from kc_pipeline_tests.validate.test_gx_suite import CASES, frame, keys, reference, specs
+from kc_pipeline_tests.validate.test_gx_suite import CASES, broken_spec, frame, keys, reference, specs
 
 __all__ = ["reference", "specs"]
 
@@ -59,14 +59,6 @@ def test_a_dead_service_falls_back_to_gx_here(specs: list[ExpectationSpec], serv
 
 
 def test_a_broken_expectation_raises_through_the_service(specs: list[ExpectationSpec], service: None) -> None:
-    broken = ExpectationSpec(
-        check_name="impossible_bounds",
-        severity="ERROR",
-        description="min above max makes GX raise inside the metric.",
-        column="support_vnd",
-        expectation_type="ExpectColumnValuesToBeBetween",
-        kwargs={"column": "support_vnd", "min_value": 10, "max_value": 1},
-    )
     with pytest.raises(GxSuiteError, match="impossible_bounds"):
-        run_suite(frame({}), [*specs, broken])
+        run_suite(frame({}), [*specs, broken_spec()])
     assert gx_service.running()  # a suite error is an answer, not a broken service

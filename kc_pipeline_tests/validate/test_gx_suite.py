@@ -243,8 +243,9 @@ def test_missing_column_is_an_error_not_a_pass(specs: list[ExpectationSpec]) -> 
         run_suite(frame({}).drop(columns=["unit_year"]), specs)
 
 
-def test_an_expectation_gx_cannot_evaluate_raises(specs: list[ExpectationSpec]) -> None:
-    broken = ExpectationSpec(
+def broken_spec() -> ExpectationSpec:
+    """An expectation GX cannot evaluate: min above max makes it raise inside the metric."""
+    return ExpectationSpec(
         check_name="impossible_bounds",
         severity="ERROR",
         description="min above max makes GX raise inside the metric.",
@@ -252,6 +253,10 @@ def test_an_expectation_gx_cannot_evaluate_raises(specs: list[ExpectationSpec]) 
         expectation_type="ExpectColumnValuesToBeBetween",
         kwargs={"column": "support_vnd", "min_value": 10, "max_value": 1},
     )
+
+
+def test_an_expectation_gx_cannot_evaluate_raises(specs: list[ExpectationSpec]) -> None:
+    broken = broken_spec()
     with pytest.raises(GxSuiteError, match="impossible_bounds"):
         run_suite(frame({}), [*specs, broken])
 
