@@ -8,10 +8,10 @@ from dagster import AssetExecutionContext
 
 from kc_pipeline.defs import handoff
 from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_partitions
-from kc_pipeline.defs.raw import RAW_WORKBOOKS, partition_manifest_path, raw_district_workbooks
+from kc_pipeline.defs.raw import RAW_WORKBOOKS, raw_district_workbooks, staged_documents
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.defs.versions import source_version
-from kc_pipeline.ingest.staging import read_json, write_json_atomic
+from kc_pipeline.ingest.staging import write_json_atomic
 from kc_pipeline.ingest.summary import markdown_table
 from kc_pipeline.reference import load_reference
 from kc_pipeline.validate.checks import CheckOutcome, check_definitions, evaluate_checks
@@ -39,26 +39,7 @@ def _documents(
     docs = handoff.take(context.run.run_id, RAW_WORKBOOKS, str(partition_key(slug, year)))
     if docs is not None:
         return docs
-    manifest = partition_manifest_path(drop, slug, year)
-    if not manifest.is_file():
-        return []
-    docs = []
-    for entry in read_json(manifest)["files"]:
-        doc = drop.staging.load(entry["file_id"]) if entry["file_id"] else None
-        if doc is None:
-            doc = {
-                "path": entry["path"],
-                "file_id": entry["file_id"],
-                "status": "rejected",
-                "rows": [],
-                "ignored": [],
-                "issues": [],
-                "rows_read": 0,
-                "error": "staged result missing",
-            }
-        doc["path"] = entry["path"]
-        docs.append(doc)
-    return docs
+    return staged_documents(drop, slug, year)
 
 
 def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:

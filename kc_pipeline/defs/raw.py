@@ -11,7 +11,7 @@ from kc_pipeline.defs.partitions import partition_key, unit_year, unit_year_part
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.ingest import dropfolder
 from kc_pipeline.ingest.batch import read_files
-from kc_pipeline.ingest.staging import reader_version, write_json_atomic
+from kc_pipeline.ingest.staging import read_json, reader_version, write_json_atomic
 from kc_pipeline.ingest.summary import PREVIEW_COLUMNS, file_line, issues_markdown, markdown_table
 
 RAW_WORKBOOKS = "raw_district_workbooks"
@@ -19,6 +19,34 @@ RAW_WORKBOOKS = "raw_district_workbooks"
 
 def partition_manifest_path(drop: DropFolder, slug: str, year: int) -> Path:
     return drop.staging.root / "partitions" / str(year) / f"{slug}.json"
+
+
+def staged_documents(drop: DropFolder, slug: str, year: int) -> list[dict[str, Any]]:
+    """The unit-year's reader documents as its manifest lists them, loaded from staging.
+
+    A document that is not staged (a file without a content id, or staging cleared since) stands
+    as a rejected file without rows, so no row is ever taken for validated that was not read.
+    """
+    manifest = partition_manifest_path(drop, slug, year)
+    if not manifest.is_file():
+        return []
+    docs = []
+    for entry in read_json(manifest)["files"]:
+        doc = drop.staging.load(entry["file_id"]) if entry["file_id"] else None
+        if doc is None:
+            doc = {
+                "path": entry["path"],
+                "file_id": entry["file_id"],
+                "status": "rejected",
+                "rows": [],
+                "ignored": [],
+                "issues": [],
+                "rows_read": 0,
+                "error": "staged result missing",
+            }
+        doc["path"] = entry["path"]
+        docs.append(doc)
+    return docs
 
 
 def preview_table(rows: list[dict[str, Any]], limit: int = 10) -> dg.TableMetadataValue:

@@ -32,7 +32,7 @@ from kc_pipeline.defs.partitions import (
     unit_year_partitions,
     year_partitions,
 )
-from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks
+from kc_pipeline.defs.raw import partition_manifest_path, raw_district_workbooks, staged_documents
 from kc_pipeline.defs.report import out_staff_report
 from kc_pipeline.defs.resources import DropFolder, ReportFolder
 from kc_pipeline.defs.warehouse import Warehouse
@@ -297,27 +297,8 @@ def _file_lines(drop: DropFolder, files: list[dropfolder.DropFile]) -> list[dict
 
 def _staged_documents(drop: DropFolder, files: list[dropfolder.DropFile]) -> list[dict[str, Any]]:
     """The reader documents the run staged, in drop-folder order."""
-    out: list[dict[str, Any]] = []
-    seen: set[tuple[str, int]] = set()
-    for f in files:
-        if (f.unit_slug, f.year) in seen:
-            continue
-        seen.add((f.unit_slug, f.year))
-        manifest = partition_manifest_path(drop, f.unit_slug, f.year)
-        if not manifest.is_file():
-            continue
-        for entry in read_json(manifest)["files"]:
-            doc = drop.staging.load(entry["file_id"]) if entry["file_id"] else None
-            if doc is None:
-                doc = {
-                    "path": entry["path"],
-                    "file_id": entry["file_id"],
-                    "status": entry["status"],
-                    "rows": [],
-                    "ignored": [],
-                    "issues": [],
-                    "rows_read": 0,
-                }
-            doc["path"] = entry["path"]
-            out.append(doc)
-    return out
+    return [
+        doc
+        for slug, year in dict.fromkeys((f.unit_slug, f.year) for f in files)
+        for doc in staged_documents(drop, slug, year)
+    ]
