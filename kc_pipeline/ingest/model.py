@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Literal
 
-from kc_pipeline.keys import project_key
+from kc_pipeline.keys import content_hash, project_key
 
 Severity = Literal["ERROR", "WARN", "INFO"]
 IgnoreRule = Literal["title", "header", "section", "subtotal", "total", "blank", "note", "signature"]
@@ -110,6 +110,8 @@ class ProjectRow:
         out["project_key"] = project_key(
             self.unit_code, self.year, self.funding_source, self.title, self.project_code, self.beneficiary
         )
+        if all(type(v) is int or v is None for v in _amount_values(self)):  # as the loader stores them
+            out["content_hash"] = content_hash(out)
         return out
 
 
@@ -144,6 +146,10 @@ _issue_values = attrgetter(*_ISSUE_FIELDS)
 _ignored_values = attrgetter(*_IGNORED_FIELDS)
 _total_values = attrgetter(*_TOTAL_FIELDS)
 _project_values = attrgetter(*PROJECT_FIELDS)
+# Validation makes these ints (a float would hash differently once stored): see validate.frame.
+_amount_values = attrgetter(
+    "year", "support_vnd", "counterpart_vnd", "total_vnd", "trainees", "models", "clusters"
+)
 
 
 @dataclass(slots=True)

@@ -58,6 +58,7 @@ def build_records(documents: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             record["inferred"] = row.get("inferred", [])
             record["converted"] = row.get("converted")
             record["raw"] = row.get("raw", {})
+            record["content_hash"] = row.get("content_hash")
             records.append(record)
     return records
 

@@ -26,7 +26,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 
-from kc_pipeline.keys import project_key
+from kc_pipeline.keys import JSON_ENCODER as _JSON
+from kc_pipeline.keys import content_hash, project_key
 from kc_pipeline.warehouse.schema import (
     PROJECT_DATA_COLUMNS,
     core_loads,
@@ -62,17 +63,6 @@ class LoadSummary:
         return asdict(self)
 
 
-# One encoder, reused: ``json.dumps`` with options builds a new encoder on every call. The text is
-# exactly ``json.dumps(value, ensure_ascii=False, default=str)``'s, so stored hashes stay valid.
-_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
-
-
-def content_hash(row: dict[str, Any]) -> str:
-    """What makes two versions of a project different (not where or when they were read)."""
-    values = [row.get("year"), row.get("unit_code"), *(row.get(c) for c in PROJECT_DATA_COLUMNS)]
-    return hashlib.sha256(_JSON.encode(values).encode()).hexdigest()
-
-
 def lock_key(unit_code: str, year: int) -> int:
     """A stable signed 64-bit key for the unit-year's advisory lock."""
     digest = hashlib.sha256(f"kc-pipeline:{unit_code}:{year}".encode()).digest()
@@ -106,7 +96,8 @@ def _project_row(row: dict[str, Any], unit_code: str, year: int, now: datetime) 
     out["inferred"] = _JSON.encode(row.get("inferred") or [])
     warnings = [r for r in row.get("reasons") or [] if r.get("severity") == "WARN"]
     out["warnings"] = _JSON.encode(warnings) if warnings else None
-    out["content_hash"] = content_hash(out)
+    # The reader's own hash stands when the row is where its file says (its year and unit are hashed).
+    out["content_hash"] = (same_place and row.get("content_hash")) or content_hash(out)
     out["source_file_id"] = row["file_id"]
     out["source_sheet"] = row["source_sheet"]
     out["source_row"] = int(row["source_row"])

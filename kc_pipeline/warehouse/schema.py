@@ -26,6 +26,8 @@ from sqlalchemy import (
     text,
 )
 
+from kc_pipeline.keys import CONTENT_COLUMNS
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -89,28 +91,7 @@ core_source_files = Table(
     Index(None, "unit_code", "year", "status"),
 )
 
-PROJECT_DATA_COLUMNS = (
-    "commune",
-    "funding_source",
-    "programme_code",
-    "activity_code",
-    "title",
-    "beneficiary",
-    "sector_code",
-    "value_chain_code",
-    "support_vnd",
-    "counterpart_vnd",
-    "total_vnd",
-    "trainees",
-    "models",
-    "clusters",
-    "project_code",
-    "implementer",
-    "district",
-    "period_start",
-    "period_end",
-    "note",
-)
+PROJECT_DATA_COLUMNS = CONTENT_COLUMNS  # the project's own values, in the table's column order
 
 core_projects = Table(
     "core_projects",

@@ -1,6 +1,7 @@
 """Loading with history, on SQLite and on PostgreSQL (the same tests run against both)."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,7 @@ def test_content_hash_is_the_standard_librarys_json_of_the_contents() -> None:
     import hashlib
     import json
 
-    from kc_pipeline.warehouse.loader import content_hash
+    from kc_pipeline.keys import content_hash
     from kc_pipeline.warehouse.schema import PROJECT_DATA_COLUMNS
 
     row = {c: None for c in PROJECT_DATA_COLUMNS} | {
@@ -160,3 +161,40 @@ def test_content_hash_is_the_standard_librarys_json_of_the_contents() -> None:
     values = [row["year"], row["unit_code"], *(row[c] for c in PROJECT_DATA_COLUMNS)]
     expected = hashlib.sha256(json.dumps(values, ensure_ascii=False, default=str).encode()).hexdigest()
     assert content_hash(row) == expected
+
+
+def test_the_readers_content_hash_is_the_one_the_loader_would_compute(tmp_path: Path) -> None:
+    """The reader's workers hash each row's contents; after validation the loader keeps that hash,
+    so it must equal the hash of the values the loader stores, for every row."""
+    from kc_pipeline.keys import content_hash
+    from kc_pipeline.warehouse.loader import _project_row
+
+    path = district_file(tmp_path / "2021" / "dai-tu" / "a.xlsx", [A, B, C, D])
+    _files, rows = batch(path)
+    assert len(rows) == 4 and all(r.get("content_hash") for r in rows)
+    for r in rows:
+        stored = _project_row(r, UNIT, YEAR, now=datetime.now(UTC))
+        recomputed = content_hash({k: v for k, v in stored.items() if k != "content_hash"})
+        assert stored["content_hash"] == r["content_hash"] == recomputed
+
+
+def test_a_rows_own_hash_stands_only_where_its_file_says_it_belongs(
+    warehouse_engine: Engine, tmp_path: Path
+) -> None:
+    from kc_pipeline.keys import content_hash
+
+    path = district_file(tmp_path / "2021" / "dai-tu" / "a.xlsx", [A])
+    files, rows = batch(path)
+    marked = [dict(r, content_hash="f" * 64) for r in rows]
+    load_unit_year(warehouse_engine, UNIT, YEAR, files, marked)
+    with warehouse_engine.connect() as conn:
+        assert conn.execute(text("SELECT content_hash FROM core_projects")).scalar_one() == "f" * 64
+    # Filed under another year, the row's values (its year included) are hashed again.
+    load_unit_year(warehouse_engine, UNIT, YEAR + 1, files, marked)
+    with warehouse_engine.connect() as conn:
+        stored = (
+            conn.execute(text("SELECT * FROM core_projects WHERE year = :y"), {"y": YEAR + 1})
+            .mappings()
+            .one()
+        )
+    assert stored["content_hash"] == content_hash(dict(stored)) != "f" * 64
