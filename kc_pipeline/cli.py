@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kc_pipeline import paths
+from kc_pipeline import collector, paths
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
 
@@ -152,6 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kc_pipeline.defs.resources import DropFolder
     from kc_pipeline.defs.runner import run_pipeline
     from kc_pipeline.defs.warehouse import Warehouse
+
+    collector.freeze_survivors()  # one command, then the process ends
 
     drop = DropFolder(
         incoming_dir=str(incoming),

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import dagster as dg
 from sqlalchemy.exc import SQLAlchemyError
 
-from kc_pipeline import paths
+from kc_pipeline import collector, paths
 from kc_pipeline.defs import handoff
 from kc_pipeline.defs.core import core_validated_rows, verdicts_path
 from kc_pipeline.defs.load import CORE_PROJECTS, core_projects
@@ -115,41 +115,47 @@ def run_pipeline(
             CHUNK_BYTES,
         )
         ahead = ReadAhead(drop, [_files_in_range(instance, files, dirty, r) for r in ranges])
-        for i, (first, last) in enumerate(ranges):
-            ahead.wait(i)
-            result = dg.materialize(
-                [raw_district_workbooks, core_validated_rows, core_projects],
-                instance=instance,
-                resources={"drop_folder": drop, "warehouse": warehouse},
-                tags={
-                    "dagster/asset_partition_range_start": first,
-                    "dagster/asset_partition_range_end": last,
-                },
-                raise_on_error=False,
-                run_config=config,
-            )
-            handoff.discard_run(result.run_id)
-            report.runs.append(result.run_id)
-            report.success = report.success and result.success
-            report.loads.extend(_load_observations(result))
-            if not result.success and report.error is None:
-                report.error = _first_failure(result)
+        # A run's rows are acyclic: no automatic collection while chunks are read and run; what a
+        # run left in cycles is collected once after it.
+        with collector.paused():
+            for i, (first, last) in enumerate(ranges):
+                ahead.wait(i)
+                result = dg.materialize(
+                    [raw_district_workbooks, core_validated_rows, core_projects],
+                    instance=instance,
+                    resources={"drop_folder": drop, "warehouse": warehouse},
+                    tags={
+                        "dagster/asset_partition_range_start": first,
+                        "dagster/asset_partition_range_end": last,
+                    },
+                    raise_on_error=False,
+                    run_config=config,
+                )
+                handoff.discard_run(result.run_id)
+                report.runs.append(result.run_id)
+                report.success = report.success and result.success
+                report.loads.extend(_load_observations(result))
+                if not result.success and report.error is None:
+                    report.error = _first_failure(result)
+                del result
+                collector.settle()
         ahead.stop()
         report.partitions = sorted(str(partition_key(slug, year)) for slug, year in dirty)
     load_id = last_load_id(engine)
     if report.success and (full or not out_is_current(drop.staging.root, load_id, warehouse.display)):
         instance = instance or instance_for_cli()
-        result = dg.materialize(
-            [*OUT_ASSETS, out_staff_report],
-            instance=instance,
-            resources={
-                "drop_folder": drop,
-                "warehouse": warehouse,
-                "report_folder": report_folder or ReportFolder(out_dir=str(paths.reports_dir())),
-            },
-            raise_on_error=False,
-            run_config=config,
-        )
+        with collector.paused():
+            result = dg.materialize(
+                [*OUT_ASSETS, out_staff_report],
+                instance=instance,
+                resources={
+                    "drop_folder": drop,
+                    "warehouse": warehouse,
+                    "report_folder": report_folder or ReportFolder(out_dir=str(paths.reports_dir())),
+                },
+                raise_on_error=False,
+                run_config=config,
+            )
         report.runs.append(result.run_id)
         report.success = result.success
         if result.success:

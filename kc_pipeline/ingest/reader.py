@@ -6,15 +6,13 @@ specific reason, so one file can never take a run down.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
+from kc_pipeline import collector
 from kc_pipeline.ingest import classify
 from kc_pipeline.ingest.cells import SheetGrid, read_grids
 from kc_pipeline.ingest.header import column_letter
@@ -42,22 +40,9 @@ def read_workbook(
     limits: ZipLimits = DEFAULT_LIMITS,
 ) -> ReadResult:
     """Everything the reader can make of one file; ``data`` saves a second read when given."""
-    with _collector_paused():
+    # No collection while a file is read: its rows are acyclic and freed by reference counting.
+    with collector.paused():
         return _read_workbook(path, reference, data, limits)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while one file is read: its hundreds of thousands of rows, dicts
-    and strings (acyclic, freed by reference counting) would trigger collections that each walk
-    every young object, about a tenth of the reading time. The sandbox's memory limit still holds."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_workbook(

@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal
 
+from kc_pipeline import collector
+
 # The fork server imports these once; each worker forked from it starts with the reader loaded.
 PRELOAD = ["kc_pipeline.ingest.sandbox_preload"]
 DEFAULT_MEMORY_BYTES = 2 * 1024**3
@@ -199,13 +201,8 @@ def _worker_main(
 
 def _unpickle(payload: bytes) -> Any:
     """``pickle.loads`` with the cyclic collector paused (see the module's docstring)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return pickle.loads(payload)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _signal_name(code: int) -> str:

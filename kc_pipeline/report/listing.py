@@ -24,7 +24,6 @@ that cannot be read or written is rendered again, and a failed write never touch
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import math
@@ -43,6 +42,7 @@ import openpyxl
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from kc_pipeline import collector
 from kc_pipeline.report import workbook as book
 from kc_pipeline.report.data import CHUNK_ROWS, ProjectBlock, ProjectChunk, ReportData
 from kc_pipeline.report.package import Piece, PieceSpool, PrecompressedPart, crc32_combine
@@ -492,14 +492,8 @@ class ProjectList:
         Dagster's, in the asset's process). Blocks are compressed in a second thread (zlib lets go
         of the GIL), each finished while the next one is rendered.
         """
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            with ThreadPoolExecutor(1, thread_name_prefix="kc-report-zlib") as pool:
-                self._write(spool, pool)
-        finally:
-            if collecting:
-                gc.enable()
+        with collector.paused(), ThreadPoolExecutor(1, thread_name_prefix="kc-report-zlib") as pool:
+            self._write(spool, pool)
 
     def _write(self, spool: IO[bytes], pool: ThreadPoolExecutor) -> None:
         data = self.data
