@@ -1,13 +1,13 @@
 """Run the pipeline through Dagster in-process: the code path of ``kc-pipeline run`` and the tests.
 
-Partitions with files are grouped into contiguous key ranges, cut where a range's workbooks pass
-:data:`CHUNK_BYTES`, and each range runs as one Dagster run (single-run backfill). So a cold run
-over hundreds of unit-years is a handful of runs, the completeness grid marks only the unit-years
-that really sent files, and a run holds one chunk's rows in memory, not the corpus's.
+Partitions with files are grouped into contiguous key ranges, cut where a range's workbooks
+pass ``CHUNK_BYTES`` (``ingest.readahead``), and each range runs as one Dagster run
+(single-run backfill). So a cold run over hundreds of unit-years is a handful of runs, the
+completeness grid marks only the unit-years that really sent files, and a run holds one chunk's
+rows in memory, not the corpus's.
 """
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,19 +37,13 @@ from kc_pipeline.defs.report import out_staff_report
 from kc_pipeline.defs.resources import DropFolder, ReportFolder
 from kc_pipeline.defs.warehouse import Warehouse
 from kc_pipeline.ingest import dropfolder
-from kc_pipeline.ingest.batch import read_files
 from kc_pipeline.ingest.plan import RunPlan, out_is_current, out_state_path, plan_run
+from kc_pipeline.ingest.readahead import CHUNK_BYTES, ReadAhead
 from kc_pipeline.ingest.staging import read_json, write_json_atomic
 from kc_pipeline.validate import gx_service
 from kc_pipeline.warehouse.state import last_load_id
 
 T = TypeVar("T")
-# Workbook bytes per Dagster run: a run holds its chunk's documents and rows in memory (about 50
-# to 100 times the .xlsx size), so this bounds a cold run's memory whatever the corpus's size. A
-# unit-year is never split, so one bigger than this runs alone.
-CHUNK_BYTES = 4 * 1024**2
-# Files per read-ahead call: the documents of one call are held until all of its files are read.
-READ_AHEAD_BATCH = 32
 
 
 @dataclass
@@ -114,7 +108,11 @@ def run_pipeline(
             _bytes_by_unit_year(files),
             CHUNK_BYTES,
         )
-        ahead = ReadAhead(drop, [_files_in_range(instance, files, dirty, r) for r in ranges])
+        ahead = ReadAhead(
+            drop.staging,
+            Path(drop.reference_dir),
+            [_files_in_range(instance, files, dirty, r) for r in ranges],
+        )
         # A run's rows are acyclic: no automatic collection while chunks are read and run; what a
         # run left in cycles is collected once after it.
         with collector.paused():
@@ -170,47 +168,6 @@ def run_pipeline(
     report.verdicts = _validated_files(drop, touched)
     report.staged = lambda: _staged_documents(drop, touched)
     return report
-
-
-class ReadAhead:
-    """Reads the workbooks of the coming chunks into staging while earlier ones are validated and
-    loaded, so the reader's worker processes and this process work at the same time.
-
-    One thread reads chunk after chunk, :data:`READ_AHEAD_BATCH` files at a time (``read_files``
-    with the staging store; the documents are staged, not kept); the run of chunk ``i`` starts
-    once chunk ``i`` is read, and its raw step then finds every file staged. Any error here is
-    left for the raw step, which reads (and reports) whatever is missing itself; the sandbox pool
-    serialises the two.
-    """
-
-    def __init__(self, drop: DropFolder, chunks: list[list[Path]]) -> None:
-        self._ready = [threading.Event() for _ in chunks]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._read, args=(drop, chunks), name="kc-read-ahead", daemon=True
-        )
-        self._thread.start()
-
-    def _read(self, drop: DropFolder, chunks: list[list[Path]]) -> None:
-        for ready, chunk in zip(self._ready, chunks, strict=True):
-            try:
-                for start in range(0, len(chunk), READ_AHEAD_BATCH):
-                    if self._stop.is_set():
-                        break
-                    batch = chunk[start : start + READ_AHEAD_BATCH]
-                    read_files(batch, drop.staging, reference_dir=Path(drop.reference_dir))
-            except Exception:  # the raw step reads the file again and reports what is wrong
-                pass
-            finally:
-                ready.set()
-
-    def wait(self, chunk: int) -> None:
-        self._ready[chunk].wait()
-
-    def stop(self) -> None:
-        """After the last run (or a failed one): read nothing more, and wait for the thread."""
-        self._stop.set()
-        self._thread.join()
 
 
 def _files_in_range(

@@ -124,6 +124,26 @@ def read_files(
     return [d for d in documents if d is not None]
 
 
+def stage_files(paths: Iterable[Path], store: StagingStore, *, reference_dir: Path | None = None) -> int:
+    """Read into ``store`` each distinct file of ``paths`` that has no staged result yet; returns
+    how many were read. Nothing is returned or kept: this is the read-ahead's call, and the raw
+    step loads what it needs (and reports unreadable paths, which are skipped here)."""
+    reference = load_reference(reference_dir)
+    todo: dict[str, Path] = {}
+    for path in map(Path, paths):
+        file_id = content_id(path)
+        if file_id and file_id not in todo and not store.path_for(file_id).exists():
+            todo[file_id] = path
+    if todo:
+        outcomes = shared_pool().run(
+            [(_read_document, (str(path), str(reference.directory))) for path in todo.values()],
+            timeout_s=read_timeout_s(),
+        )
+        for (file_id, path), outcome in zip(todo.items(), outcomes, strict=True):
+            store.save(_document(outcome, path, file_id))
+    return len(todo)
+
+
 def _document(outcome: Outcome, path: Path, file_id: str | None) -> dict[str, Any]:
     if outcome.kind == "ok":
         return outcome.value

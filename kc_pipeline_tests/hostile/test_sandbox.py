@@ -165,6 +165,19 @@ def test_staged_results_are_reused_and_transient_ones_read_again(tmp_path: Path)
     assert read_again["status"] == "read" and not read_again.get("transient")
 
 
+def test_staging_ahead_reads_only_what_is_not_staged_and_keeps_the_failures(tmp_path: Path) -> None:
+    incoming = tmp_path / "incoming"
+    store = StagingStore(tmp_path / "staging")
+    good = good_file(incoming)
+    [hostile] = sparse_without_references(incoming)
+    assert batch.stage_files([good, hostile, good], store) == 2  # the same bytes twice: read once
+    assert batch.stage_files([good, hostile], store) == 0  # both staged, neither read again
+    [staged_good, staged_hostile] = batch.read_files([good, hostile], store)
+    assert staged_good["status"] == "read" and len(staged_good["rows"]) == 2
+    assert staged_hostile["error"].startswith("too_much_memory:")  # staged: never parsed twice
+    assert batch.stage_files([tmp_path / "missing.xlsx"], store) == 0  # left for the raw step
+
+
 def test_a_file_slower_than_the_limit_is_rejected_as_timeout(tmp_path: Path) -> None:
     rows = table_rows(projects(5_000))  # a few tenths of a second to read, against a 20 ms limit
     path = raw_xlsx(tmp_path / "incoming" / "2021" / "dai-tu" / "slow.xlsx", [("Sheet1", sheet_xml(rows))])
