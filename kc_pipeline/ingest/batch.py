@@ -37,7 +37,7 @@ from typing import Any
 from kc_pipeline.ingest.model import Issue, ReadResult
 from kc_pipeline.ingest.reader import read_workbook
 from kc_pipeline.ingest.sandbox import Outcome, shared_pool
-from kc_pipeline.ingest.staging import StagingStore
+from kc_pipeline.ingest.staging import StagingStore, dumps_json
 from kc_pipeline.reference import load_reference
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -64,6 +64,13 @@ def read_timeout_s() -> float:
 def _read_document(path: str, reference_dir: str) -> dict[str, Any]:
     """Runs in a sandbox worker: one file to its reader document."""
     return read_workbook(path, load_reference(Path(reference_dir))).to_dict()
+
+
+def _read_staged(path: str, reference_dir: str) -> tuple[str, bytes]:
+    """Runs in a sandbox worker: one file to its file id and staged JSON, so the caller writes the
+    bytes as they come instead of unpickling a document only to serialise it again."""
+    document = _read_document(path, reference_dir)
+    return document["file_id"], dumps_json(document)
 
 
 def content_id(path: Path) -> str | None:
@@ -136,11 +143,14 @@ def stage_files(paths: Iterable[Path], store: StagingStore, *, reference_dir: Pa
             todo[file_id] = path
     if todo:
         outcomes = shared_pool().run(
-            [(_read_document, (str(path), str(reference.directory))) for path in todo.values()],
+            [(_read_staged, (str(path), str(reference.directory))) for path in todo.values()],
             timeout_s=read_timeout_s(),
         )
         for (file_id, path), outcome in zip(todo.items(), outcomes, strict=True):
-            store.save(_document(outcome, path, file_id))
+            if outcome.kind == "ok":
+                store.save_json(*outcome.value)
+            else:
+                store.save(_document(outcome, path, file_id))
     return len(todo)
 
 

@@ -45,6 +45,11 @@ class StagingStore:
         except (OSError, ValueError):
             return None
 
+    def save_json(self, file_id: str, payload: bytes) -> None:
+        """Stage a document already serialised by :func:`dumps_json` (in a reader's worker)."""
+        if file_id:
+            write_bytes_atomic(self.path_for(file_id), payload)
+
     def save(self, result: ReadResult | dict[str, Any]) -> dict[str, Any]:
         document = result.to_dict() if isinstance(result, ReadResult) else result
         target = self.path_for(document["file_id"]) if document["file_id"] else None
@@ -74,7 +79,11 @@ def read_json(path: Path) -> Any:
 
 def write_json_atomic(target: Path, document: Any) -> None:
     """Write to a temporary file beside ``target`` and rename, so readers never see half a file."""
-    payload = dumps_json(document)
+    write_bytes_atomic(target, dumps_json(document))
+
+
+def write_bytes_atomic(target: Path, payload: bytes) -> None:
+    """:func:`write_json_atomic` for bytes already serialised."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
