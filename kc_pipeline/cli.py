@@ -153,8 +153,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kc_pipeline.defs.runner import run_pipeline
     from kc_pipeline.defs.warehouse import Warehouse
 
-    collector.freeze_survivors()  # one command, then the process ends
-
     drop = DropFolder(
         incoming_dir=str(incoming),
         staging_dir=str(paths.staging_dir()),
@@ -513,6 +511,7 @@ def entry() -> None:
     command is done and its output flushed, the exit handlers run (worker pools, temporary
     folders, logging) and the process ends without that teardown.
     """
+    collector.freeze_survivors()  # one command, then the process ends
     code = main()
     atexit._run_exitfuncs()
     logging.shutdown()

@@ -1,8 +1,13 @@
 """The collector's pauses are counted across threads, and settle collects what was left in cycles."""
 
 import gc
+import subprocess
+import sys
 import threading
 import weakref
+from pathlib import Path
+
+import pytest
 
 from kc_pipeline import collector
 
@@ -42,7 +47,8 @@ class _Node:
         self.me = self
 
 
-def test_settle_collects_cycles_left_during_a_pause() -> None:
+def test_settle_collects_cycles_left_during_a_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collector, "_freeze", False)  # as in any process but the console command
     with collector.paused():
         node = _Node()
         ref = weakref.ref(node)
@@ -50,4 +56,21 @@ def test_settle_collects_cycles_left_during_a_pause() -> None:
         assert ref() is not None  # a cycle: reference counting alone never frees it
         collector.settle()
         assert ref() is None
-    assert gc.get_freeze_count() == 0  # a test session never freezes (only the CLI asks to)
+    assert gc.get_freeze_count() == 0  # only the console command freezes what survives
+
+
+def test_only_the_console_command_freezes_survivors(tmp_path: Path) -> None:
+    """``kc-pipeline`` (``cli.entry``) asks for freezing; ``cli.main``, which tests and the UI's
+    processes call in-process, leaves the collector of a long-lived process alone."""
+    from kc_pipeline import cli
+
+    cli.main(["inspect", str(tmp_path / "missing.xlsx"), "--json"])
+    assert collector._freeze is False
+    script = (
+        "import sys; from kc_pipeline import cli, collector\n"
+        f"sys.argv = ['kc-pipeline', 'inspect', {str(tmp_path / 'missing.xlsx')!r}, '--json']\n"
+        "import atexit; atexit.register(lambda: print('freeze', collector._freeze, flush=True))\n"
+        "cli.entry()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "freeze True" in out.stdout, out.stderr[-2000:]
