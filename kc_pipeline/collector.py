@@ -50,6 +50,13 @@ def settle() -> None:
         gc.freeze()
 
 
+def keep_alive_objects() -> None:
+    """Where freezing is allowed, freeze what is alive now without collecting first: right after
+    the imports, so the first :func:`settle` walks only the run's own objects."""
+    if _freeze:
+        gc.freeze()
+
+
 def freeze_survivors() -> None:
     """This process is one command that ends after its work: let :func:`settle` freeze survivors."""
     global _freeze

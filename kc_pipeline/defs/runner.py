@@ -113,6 +113,7 @@ def run_pipeline(
             Path(drop.reference_dir),
             [_files_in_range(instance, files, dirty, r) for r in ranges],
         )
+        collector.keep_alive_objects()  # the imports and the instance: long-lived
         # A run's rows are acyclic: no automatic collection while chunks are read and run; what a
         # run left in cycles is collected once after it.
         with collector.paused():
