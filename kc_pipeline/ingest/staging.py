@@ -74,7 +74,12 @@ def dumps_json(document: Any) -> bytes:
 
 def read_json(path: Path) -> Any:
     """A JSON document written by :func:`write_json_atomic` (or any UTF-8 JSON file)."""
-    return orjson.loads(path.read_bytes())
+    return loads_json(path.read_bytes())
+
+
+def loads_json(payload: bytes) -> Any:
+    """The document of :func:`dumps_json`'s bytes."""
+    return orjson.loads(payload)
 
 
 def write_json_atomic(target: Path, document: Any) -> None:
