@@ -44,8 +44,12 @@ def settle() -> None:
     kept out of later collections (``gc.freeze``): there it is long-lived (imported modules, the
     Dagster instance), and every full collection would walk it again. Frozen objects are still
     freed by reference counting, but a cycle among them is never collected, so a long-lived
-    process that keeps making garbage (a test session, a server) must not freeze."""
-    gc.collect()
+    process that keeps making garbage (a test session, a server) must not freeze.
+
+    Only the youngest generation is collected: with automatic collection paused, everything the
+    run made and left is there, and the rest of a long-lived process's heap is not walked again.
+    """
+    gc.collect(0)
     if _freeze:
         gc.freeze()
 
