@@ -124,15 +124,8 @@ def read_files(
         )
         for indices, outcome in zip(to_read.values(), outcomes, strict=True):
             first = indices[0]
-            if outcome.kind == "ok":  # the staged JSON: parsed here, and written as it is
-                staged_id, payload = outcome.value
-                document = loads_json(payload)
-                if store is not None:
-                    store.save_json(staged_id, payload)
-            else:
-                document = _document(outcome, paths[first], file_ids[first])
-                if store is not None:
-                    store.save(document)
+            document = _take(outcome, paths[first], file_ids[first], store)
+            assert document is not None  # parsed: _take returns it
             for i in indices:
                 documents[i] = dict(document, path=str(paths[i]))
     return [d for d in documents if d is not None]
@@ -154,16 +147,28 @@ def stage_files(paths: Iterable[Path], store: StagingStore, *, reference_dir: Pa
             timeout_s=read_timeout_s(),
         )
         for (file_id, path), outcome in zip(todo.items(), outcomes, strict=True):
-            if outcome.kind == "ok":
-                store.save_json(*outcome.value)
-            else:
-                store.save(_document(outcome, path, file_id))
+            _take(outcome, path, file_id, store, parse=False)
     return len(todo)
 
 
-def _document(outcome: Outcome, path: Path, file_id: str | None) -> dict[str, Any]:
-    if outcome.kind == "ok":
-        return outcome.value
+def _take(
+    outcome: Outcome, path: Path, file_id: str | None, store: StagingStore | None, *, parse: bool = True
+) -> dict[str, Any] | None:
+    """A job's outcome staged in ``store`` (if any) and, with ``parse``, as its document. A read
+    file comes as its staged JSON (:func:`_read_staged`), written as it is and parsed only here."""
+    if outcome.kind != "ok":
+        document = _rejected(outcome, path, file_id)
+        if store is not None:
+            store.save(document)
+        return document
+    staged_id, payload = outcome.value
+    if store is not None:
+        store.save_json(staged_id, payload)
+    return loads_json(payload) if parse else None
+
+
+def _rejected(outcome: Outcome, path: Path, file_id: str | None) -> dict[str, Any]:
+    """The document of a file whose job failed: rejected, with the reason as its error."""
     code = _CODES.get(outcome.kind, outcome.kind)
     message = _REASONS[outcome.kind] + (f" ({outcome.detail})" if outcome.detail else "")
     result = ReadResult(str(path), file_id or "", "rejected", "unknown", error=f"{code}: {message}")

@@ -43,6 +43,18 @@ PROJECT_FIELDS: tuple[str, ...] = (
     "note",
 )
 
+# The fields validation holds as whole numbers (nullable integers in its frame).
+INTEGER_FIELDS: tuple[str, ...] = (
+    "year",
+    "source_row",
+    "support_vnd",
+    "counterpart_vnd",
+    "total_vnd",
+    "trainees",
+    "models",
+    "clusters",
+)
+
 
 @dataclass(slots=True)
 class Issue:
@@ -110,7 +122,7 @@ class ProjectRow:
         out["project_key"] = project_key(
             self.unit_code, self.year, self.funding_source, self.title, self.project_code, self.beneficiary
         )
-        if all(type(v) is int or v is None for v in _amount_values(self)):  # as the loader stores them
+        if all(type(v) is int or v is None for v in _integer_values(self)):  # as validation makes them
             out["content_hash"] = content_hash(out)
         return out
 
@@ -146,10 +158,9 @@ _issue_values = attrgetter(*_ISSUE_FIELDS)
 _ignored_values = attrgetter(*_IGNORED_FIELDS)
 _total_values = attrgetter(*_TOTAL_FIELDS)
 _project_values = attrgetter(*PROJECT_FIELDS)
-# Validation makes these ints (a float would hash differently once stored): see validate.frame.
-_amount_values = attrgetter(
-    "year", "support_vnd", "counterpart_vnd", "total_vnd", "trainees", "models", "clusters"
-)
+# Validation makes these ints (a float would hash differently once stored), so the reader hashes
+# a row's contents only when they already are.
+_integer_values = attrgetter(*INTEGER_FIELDS)
 
 
 @dataclass(slots=True)

@@ -7,19 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from kc_pipeline.ingest.model import PROJECT_FIELDS
+from kc_pipeline.ingest.model import INTEGER_FIELDS, PROJECT_FIELDS
 from kc_pipeline.keys import project_key
 
-INTEGER_FIELDS = (
-    "year",
-    "source_row",
-    "support_vnd",
-    "counterpart_vnd",
-    "total_vnd",
-    "trainees",
-    "models",
-    "clusters",
-)
 FRAME_COLUMNS = (
     "path",
     "file_id",
