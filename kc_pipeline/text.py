@@ -24,10 +24,38 @@ def nfc(text: str) -> str:
     return " ".join(text.split())
 
 
+def _ascii_foldable() -> re.Pattern[str]:
+    """A character that is neither ASCII nor folds to ASCII (a Latin letter whose canonical
+    decomposition is an ASCII letter and combining marks, "đ", or a combining mark itself)."""
+    foldable = ["đ"]
+    for cp in (*range(0x80, 0x250), *range(0x300, 0x370), *range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if unicodedata.combining(ch) or (base != ch and base.isascii()):
+            foldable.append(ch)
+    return re.compile(f"[^\\x00-\\x7f{re.escape(''.join(foldable))}]")
+
+
+_NOT_ASCII_FOLDABLE = _ascii_foldable()
+# Every byte that is not a digit or a lowercase ASCII letter becomes a space.
+_SPACES = bytes(b if 0x30 <= b <= 0x39 or 0x61 <= b <= 0x7A else 0x20 for b in range(256))
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Accent-, case-, space- and punctuation-insensitive key: "Đại Từ (H.)" -> "dai tu h"."""
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    text = text.lower()
+    if not text.isascii():
+        if _NOT_ASCII_FOLDABLE.search(text):
+            return _fold_slow(text)
+        # Vietnamese text: once decomposed, every character left that is not ASCII is a mark.
+        text = unicodedata.normalize("NFD", text.replace("đ", "d")).encode("ascii", "ignore").decode()
+    return " ".join(text.encode().translate(_SPACES).decode().split())
+
+
+def _fold_slow(text: str) -> str:
+    """The definition of :func:`fold` (on lowered text), for text the fast path does not cover."""
+    text = unicodedata.normalize("NFD", text).replace("đ", "d")
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_ALNUM.sub(" ", text).strip()
 
