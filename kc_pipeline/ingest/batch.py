@@ -23,6 +23,9 @@ itself:
   are marked ``transient`` and not taken from the cache when the file is read again
   (``kc-pipeline run --full``).
 * The same bytes under two names (a copy, NFC/NFD twin names) are read once.
+* The read-ahead's :func:`stage_files` keeps nothing: each worker writes its file's staged document
+  itself (atomically, as any staged file), so the caller's process, which validates and loads,
+  neither receives nor writes it; :func:`read_files` brings each document back.
 """
 
 from __future__ import annotations
@@ -72,6 +75,18 @@ def _read_staged(path: str, reference_dir: str) -> tuple[str, bytes]:
     parses these documents faster than pickle, and every document is then the one staging gives."""
     document = _read_document(path, reference_dir)
     return document["file_id"], dumps_json(document)
+
+
+def _stage_in_worker(path: str, reference_dir: str, staging_root: str, max_bytes: int) -> Any:
+    """Runs in a sandbox worker: one file read and staged by the worker itself (the read-ahead's
+    job), so the caller neither receives nor writes the document; returns the file id. A document
+    above the pool's result limit is returned instead of staged, for the pool to refuse it
+    (``result_too_large``) as it refuses any result that size."""
+    file_id, payload = _read_staged(path, reference_dir)
+    if len(payload) > max_bytes:
+        return payload
+    StagingStore(Path(staging_root)).save_json(file_id, payload)
+    return file_id
 
 
 def content_id(path: Path) -> str | None:
@@ -125,7 +140,6 @@ def read_files(
         for indices, outcome in zip(to_read.values(), outcomes, strict=True):
             first = indices[0]
             document = _take(outcome, paths[first], file_ids[first], store)
-            assert document is not None  # parsed: _take returns it
             for i in indices:
                 documents[i] = dict(document, path=str(paths[i]))
     return [d for d in documents if d is not None]
@@ -142,20 +156,22 @@ def stage_files(paths: Iterable[Path], store: StagingStore, *, reference_dir: Pa
         if file_id and file_id not in todo and not store.path_for(file_id).exists():
             todo[file_id] = path
     if todo:
-        outcomes = shared_pool().run(
-            [(_read_staged, (str(path), str(reference.directory))) for path in todo.values()],
+        pool = shared_pool()
+        where = (str(reference.directory), str(store.root), pool.max_result_bytes)
+        outcomes = pool.run(
+            [(_stage_in_worker, (str(path), *where)) for path in todo.values()],
             timeout_s=read_timeout_s(),
         )
         for (file_id, path), outcome in zip(todo.items(), outcomes, strict=True):
-            _take(outcome, path, file_id, store, parse=False)
+            if outcome.kind != "ok":
+                store.discard_partial(file_id)  # a worker killed while it wrote
+                store.save(_rejected(outcome, path, file_id))
     return len(todo)
 
 
-def _take(
-    outcome: Outcome, path: Path, file_id: str | None, store: StagingStore | None, *, parse: bool = True
-) -> dict[str, Any] | None:
-    """A job's outcome staged in ``store`` (if any) and, with ``parse``, as its document. A read
-    file comes as its staged JSON (:func:`_read_staged`), written as it is and parsed only here."""
+def _take(outcome: Outcome, path: Path, file_id: str | None, store: StagingStore | None) -> dict[str, Any]:
+    """A job's outcome as its document, staged in ``store`` (if any). A read file comes as its
+    staged JSON (:func:`_read_staged`), written as it is and parsed only here."""
     if outcome.kind != "ok":
         document = _rejected(outcome, path, file_id)
         if store is not None:
@@ -164,7 +180,7 @@ def _take(
     staged_id, payload = outcome.value
     if store is not None:
         store.save_json(staged_id, payload)
-    return loads_json(payload) if parse else None
+    return loads_json(payload)
 
 
 def _rejected(outcome: Outcome, path: Path, file_id: str | None) -> dict[str, Any]:

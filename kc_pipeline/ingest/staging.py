@@ -50,6 +50,12 @@ class StagingStore:
         if file_id:
             write_bytes_atomic(self.path_for(file_id), payload)
 
+    def discard_partial(self, file_id: str) -> None:
+        """Remove what a writer killed midway left of ``file_id``'s document (its temporary files)."""
+        target = self.path_for(file_id)
+        for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+            leftover.unlink(missing_ok=True)
+
     def save(self, result: ReadResult | dict[str, Any]) -> dict[str, Any]:
         document = result.to_dict() if isinstance(result, ReadResult) else result
         target = self.path_for(document["file_id"]) if document["file_id"] else None

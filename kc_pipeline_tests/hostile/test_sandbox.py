@@ -23,6 +23,7 @@ import pytest
 import kc_pipeline.ingest.batch as batch
 from kc_pipeline.ingest.sandbox import DEFAULT_MEMORY_BYTES, SandboxPool, shared_pool
 from kc_pipeline.ingest.staging import StagingStore
+from kc_pipeline.reference import load_reference
 from kc_pipeline_tests.hostile import faulty
 from kc_pipeline_tests.hostile.corpus import (
     good_file,
@@ -176,6 +177,30 @@ def test_staging_ahead_reads_only_what_is_not_staged_and_keeps_the_failures(tmp_
     assert staged_good["status"] == "read" and len(staged_good["rows"]) == 2
     assert staged_hostile["error"].startswith("too_much_memory:")  # staged: never parsed twice
     assert batch.stage_files([tmp_path / "missing.xlsx"], store) == 0  # left for the raw step
+
+
+def test_a_worker_stages_its_document_unless_it_is_above_the_result_limit(tmp_path: Path) -> None:
+    incoming = tmp_path / "incoming"
+    store = StagingStore(tmp_path / "staging")
+    good = good_file(incoming)
+    reference = str(load_reference().directory)
+    refused = batch._stage_in_worker(str(good), reference, str(store.root), 100)
+    assert isinstance(refused, bytes) and len(refused) > 100  # returned for the pool to refuse
+    assert not list((tmp_path / "staging").rglob("*.json"))
+    file_id = batch._stage_in_worker(str(good), reference, str(store.root), 10**8)
+    assert store.load(file_id) == batch.read_files([good])[0]
+
+
+def test_what_a_killed_writer_left_is_discarded(tmp_path: Path) -> None:
+    store = StagingStore(tmp_path / "staging")
+    target = store.path_for("abc")
+    target.parent.mkdir(parents=True)
+    leftover = target.parent / f".{target.name}.x1y2.tmp"
+    other = target.parent / f".{store.path_for('abd').name}.x1y2.tmp"
+    leftover.write_bytes(b"{")
+    other.write_bytes(b"{")
+    store.discard_partial("abc")
+    assert not leftover.exists() and other.exists()
 
 
 def test_a_file_slower_than_the_limit_is_rejected_as_timeout(tmp_path: Path) -> None:
