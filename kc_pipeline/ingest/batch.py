@@ -77,7 +77,7 @@ def _read_staged(path: str, reference_dir: str) -> tuple[str, bytes]:
     return document["file_id"], dumps_json(document)
 
 
-def _stage_in_worker(path: str, reference_dir: str, staging_root: str, max_bytes: int) -> Any:
+def _stage_in_worker(path: str, reference_dir: str, staging_root: str, version: str, max_bytes: int) -> Any:
     """Runs in a sandbox worker: one file read and staged by the worker itself (the read-ahead's
     job), so the caller neither receives nor writes the document; returns the file id. A document
     above the pool's result limit is returned instead of staged, for the pool to refuse it
@@ -85,7 +85,7 @@ def _stage_in_worker(path: str, reference_dir: str, staging_root: str, max_bytes
     file_id, payload = _read_staged(path, reference_dir)
     if len(payload) > max_bytes:
         return payload
-    StagingStore(Path(staging_root)).save_json(file_id, payload)
+    StagingStore(Path(staging_root), version).save_json(file_id, payload)
     return file_id
 
 
@@ -157,7 +157,7 @@ def stage_files(paths: Iterable[Path], store: StagingStore, *, reference_dir: Pa
             todo[file_id] = path
     if todo:
         pool = shared_pool()
-        where = (str(reference.directory), str(store.root), pool.max_result_bytes)
+        where = (str(reference.directory), str(store.root), store.version, pool.max_result_bytes)
         outcomes = pool.run(
             [(_stage_in_worker, (str(path), *where)) for path in todo.values()],
             timeout_s=read_timeout_s(),

@@ -31,13 +31,16 @@ def reader_version() -> str:
 
 
 class StagingStore:
-    """Directory of ``<file_id>.<reader version>.json`` documents written atomically."""
+    """Directory of ``<file_id>.<reader version>.json`` documents written atomically. ``version``
+    is the reader version of the process that owns the store (a worker staging for it is given
+    the owner's, so the owner finds what the worker wrote)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, version: str | None = None) -> None:
         self.root = Path(root)
+        self.version = version or reader_version()
 
     def path_for(self, file_id: str) -> Path:
-        return self.root / "files" / f"{file_id}.{reader_version()}.json"
+        return self.root / "files" / f"{file_id}.{self.version}.json"
 
     def load(self, file_id: str) -> dict[str, Any] | None:
         try:

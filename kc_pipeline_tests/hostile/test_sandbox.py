@@ -184,11 +184,22 @@ def test_a_worker_stages_its_document_unless_it_is_above_the_result_limit(tmp_pa
     store = StagingStore(tmp_path / "staging")
     good = good_file(incoming)
     reference = str(load_reference().directory)
-    refused = batch._stage_in_worker(str(good), reference, str(store.root), 100)
+    refused = batch._stage_in_worker(str(good), reference, str(store.root), store.version, 100)
     assert isinstance(refused, bytes) and len(refused) > 100  # returned for the pool to refuse
     assert not list((tmp_path / "staging").rglob("*.json"))
-    file_id = batch._stage_in_worker(str(good), reference, str(store.root), 10**8)
+    file_id = batch._stage_in_worker(str(good), reference, str(store.root), store.version, 10**8)
     assert store.load(file_id) == batch.read_files([good])[0]
+
+
+def test_a_worker_stages_under_the_reader_version_of_the_store_it_is_given(tmp_path: Path) -> None:
+    """A worker whose own reader source differs (code changed on disk under a running process)
+    still stages where the store's owner looks, or the owner would read every file again."""
+    good = good_file(tmp_path / "incoming")
+    store = StagingStore(tmp_path / "staging", version="0wnerversion")
+    assert batch.stage_files([good], store) == 1
+    [staged] = (tmp_path / "staging" / "files").glob("*.json")
+    assert staged.name.endswith(".0wnerversion.json") and store.path_for(staged.name.split(".")[0]) == staged
+    assert batch.stage_files([good], store) == 0
 
 
 def test_what_a_killed_writer_left_is_discarded(tmp_path: Path) -> None:
