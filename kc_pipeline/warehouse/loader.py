@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -80,8 +81,20 @@ def _received_at(path: str | None, default: datetime) -> datetime:
         return default
 
 
+_data_values = itemgetter(*PROJECT_DATA_COLUMNS)
+
+
+@lru_cache(maxsize=1024)
+def _inferred_json(inferred: tuple[str, ...]) -> str:
+    """The stored form of a row's inferred fields: a few combinations recur on every row."""
+    return _JSON.encode(list(inferred))
+
+
 def _project_row(row: dict[str, Any], unit_code: str, year: int, now: datetime) -> dict[str, Any]:
-    out = {c: row.get(c) for c in PROJECT_DATA_COLUMNS}
+    try:
+        out = dict(zip(PROJECT_DATA_COLUMNS, _data_values(row), strict=True))
+    except KeyError:  # a row without some column (validated rows have them all)
+        out = {c: row.get(c) for c in PROJECT_DATA_COLUMNS}
     # The folder decides where a project belongs; the row's own key stands when the file agrees.
     same_place = row.get("unit_code") == unit_code and row.get("year") == year
     out["unit_code"], out["year"] = unit_code, year
@@ -93,7 +106,7 @@ def _project_row(row: dict[str, Any], unit_code: str, year: int, now: datetime) 
         row.get("project_code"),
         row.get("beneficiary"),
     )
-    out["inferred"] = _JSON.encode(row.get("inferred") or [])
+    out["inferred"] = _inferred_json(tuple(row.get("inferred") or ()))
     warnings = [r for r in row.get("reasons") or [] if r.get("severity") == "WARN"]
     out["warnings"] = _JSON.encode(warnings) if warnings else None
     # The reader's own hash stands when the row is where its file says (its year and unit are hashed).
@@ -142,11 +155,16 @@ def _insert_projects(conn: Connection, rows: list[dict[str, Any]]) -> None:
     values = itemgetter(*INSERT_COLUMNS)
     # Only the timestamps need converting (valid_from is the only datetime column inserted).
     stamps = [i for i, c in enumerate(INSERT_COLUMNS) if c == "valid_from"]
+    texts: dict[Any, Any] = {}  # every row of a load has the same valid_from: converted once
     tuples = []
     for row in rows:
         line = list(values(row))
         for i in stamps:
-            line[i] = _sqlite_value(line[i])
+            stamp = line[i]
+            text = texts.get(stamp)
+            if text is None:
+                text = texts[stamp] = _sqlite_value(stamp)
+            line[i] = text
         tuples.append(tuple(line))
     conn.exec_driver_sql(f"INSERT INTO core_projects ({columns}) VALUES ({placeholders})", tuples)
 
