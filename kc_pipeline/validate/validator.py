@@ -233,16 +233,21 @@ def validate_documents(
     ]
     records = build_records(documents)
     frame = frame_from_records(records)
+    gx_failures = gx_suite.start_suite(frame, gx_suite.build_expectations(reference))
+    # While GX runs (in the GX service, on the other core), everything that does not need its
+    # failures runs here: the reader's findings, the rules, the outliers and reconciliation.
     keys = list(zip(frame["file_id"], frame["source_sheet"], frame["source_row"].astype(int), strict=True))
     row_keys = set(keys)
     findings: list[Finding] = []
     for doc in documents:
         if doc.get("status") == "read":
             findings.extend(_reader_findings(doc, row_keys))
-    gx_failures = gx_suite.start_suite(frame, gx_suite.build_expectations(reference))
-    # While GX runs (in the GX service, on the other core), the rules and outliers run here.
     rule_findings = _rule_findings(rules, frame, reference)
     outlier_findings = _outlier_findings(frame, history)
+    file_findings: dict[str, list[Finding]] = defaultdict(list)
+    for doc in documents:
+        if doc.get("status") == "read":
+            file_findings[doc["file_id"]].extend(reconcile(doc))
     for failure in gx_failures():
         findings.append(
             Finding(
@@ -258,10 +263,6 @@ def validate_documents(
         )
     findings.extend(rule_findings)
     findings.extend(outlier_findings)
-    file_findings: dict[str, list[Finding]] = defaultdict(list)
-    for doc in documents:
-        if doc.get("status") == "read":
-            file_findings[doc["file_id"]].extend(reconcile(doc))
 
     by_row: dict[RowKey, list[Finding]] = defaultdict(list)
     for finding in findings:
