@@ -132,16 +132,19 @@ def read_files(
             continue
         to_read.setdefault(file_id or f"path:{i}", []).append(i)
     if to_read:
-        firsts = [indices[0] for indices in to_read.values()]
-        outcomes = shared_pool(workers).run(
-            [(_read_staged, (str(paths[i]), str(reference.directory))) for i in firsts],
-            timeout_s=timeout_s or read_timeout_s(),
-        )
-        for indices, outcome in zip(to_read.values(), outcomes, strict=True):
-            first = indices[0]
+        groups = list(to_read.values())
+
+        def take(job: int, outcome: Outcome) -> None:  # as each file is read, while others are
+            first = groups[job][0]
             document = _take(outcome, paths[first], file_ids[first], store)
-            for i in indices:
+            for i in groups[job]:
                 documents[i] = dict(document, path=str(paths[i]))
+
+        shared_pool(workers).run(
+            [(_read_staged, (str(paths[indices[0]]), str(reference.directory))) for indices in groups],
+            timeout_s=timeout_s or read_timeout_s(),
+            on_outcome=take,
+        )
     return [d for d in documents if d is not None]
 
 

@@ -86,6 +86,9 @@ class Outcome:
     transient: bool = False
 
 
+OnOutcome = Callable[[int, Outcome], None]  # (job index, its outcome), as each job ends
+
+
 @dataclass(slots=True)
 class _Worker:
     process: Any  # multiprocessing BaseProcess
@@ -292,20 +295,34 @@ class SandboxPool:
 
     # ------------------------------------------------------------------------------ running
 
-    def run(self, jobs: Sequence[Job], *, timeout_s: float) -> list[Outcome]:
-        """Run every job and return one outcome per job, in order; never raises for a job's failure."""
+    def run(
+        self, jobs: Sequence[Job], *, timeout_s: float, on_outcome: OnOutcome | None = None
+    ) -> list[Outcome]:
+        """Run every job and return one outcome per job, in order; never raises for a job's failure.
+
+        ``on_outcome(index, outcome)`` is called in this thread as each job ends, once the workers
+        have their next jobs: the caller's work on a result overlaps the jobs still running.
+        """
         if not jobs:
             return []
         with self._lock:
             if os.getpid() != self._owner:  # a forked copy must not touch its parent's workers
                 self._idle, self._owner = [], os.getpid()
-            return self._run(jobs, timeout_s)
+            return self._run(jobs, timeout_s, on_outcome)
 
-    def _run(self, jobs: Sequence[Job], timeout_s: float) -> list[Outcome]:
+    def _run(self, jobs: Sequence[Job], timeout_s: float, on_outcome: OnOutcome | None) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(jobs)
         queue = collections.deque(range(len(jobs)))
         busy: list[_Worker] = []
         failed_sends = 0
+        reported = 0  # outcomes[:reported] were handed to on_outcome (in job order)
+
+        def report() -> None:
+            nonlocal reported
+            while on_outcome is not None and reported < len(jobs) and outcomes[reported] is not None:
+                on_outcome(reported, outcomes[reported])  # type: ignore[arg-type]
+                reported += 1
+
         try:
             while queue or busy:
                 while queue and len(busy) < self.size:
@@ -326,12 +343,17 @@ class SandboxPool:
                         continue
                     worker.job, worker.deadline = index, time.monotonic() + timeout_s
                     busy.append(worker)
+                report()
                 if busy:
                     self._wait(busy, outcomes, timeout_s)
         finally:
             for worker in busy:  # interrupted (KeyboardInterrupt): never leave a worker mid-job
                 self._retire(worker, kill=True)
-        return [o if o is not None else Outcome("crashed", detail="not run") for o in outcomes]
+        final = [o if o is not None else Outcome("crashed", detail="not run") for o in outcomes]
+        if on_outcome is not None:
+            for index in range(reported, len(jobs)):
+                on_outcome(index, final[index])
+        return final
 
     def _wait(self, busy: list[_Worker], outcomes: list[Outcome | None], timeout_s: float) -> None:
         now = time.monotonic()

@@ -13,6 +13,11 @@ def double(x: int) -> int:
     return 2 * x
 
 
+def double_later(x: int, seconds: float) -> int:
+    time.sleep(seconds)
+    return 2 * x
+
+
 def pid() -> int:
     return os.getpid()
 

@@ -54,6 +54,23 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "")
 
 
+def test_outcomes_are_handed_over_in_order_as_jobs_end(pool: SandboxPool) -> None:
+    """Each outcome reaches ``on_outcome`` once, in job order, while later jobs still run."""
+    seen: list[tuple[int, object, float]] = []
+    jobs = [
+        (faulty.double, (1,)),
+        (faulty.raise_value_error, ()),
+        (faulty.double_later, (3, 0.0)),
+        (faulty.double_later, (4, 0.6)),
+    ]
+    outcomes = pool.run(jobs, timeout_s=20, on_outcome=lambda i, o: seen.append((i, o, time.monotonic())))
+    ended = time.monotonic()
+    assert [i for i, _, _ in seen] == [0, 1, 2, 3]
+    assert [o for _, o, _ in seen] == outcomes
+    assert outcomes[1].kind == "error" and [outcomes[k].value for k in (0, 2, 3)] == [2, 6, 8]
+    assert ended - seen[0][2] > 0.4  # the first was handed over long before the slow job ended
+
+
 def test_each_failure_costs_only_its_own_job(pool: SandboxPool) -> None:
     jobs = [
         (faulty.double, (1,)),
