@@ -81,11 +81,16 @@ def _stage_in_worker(path: str, reference_dir: str, staging_root: str, version: 
     """Runs in a sandbox worker: one file read and staged by the worker itself (the read-ahead's
     job), so the caller neither receives nor writes the document; returns the file id. A document
     above the pool's result limit is returned instead of staged, for the pool to refuse it
-    (``result_too_large``) as it refuses any result that size."""
+    (``result_too_large``) as it refuses any result that size. One the worker cannot write (a
+    full disk) is returned as :func:`_read_staged` returns it, for the caller to stage: a failed
+    write says nothing about the file, and must not end staged as a reader error."""
     file_id, payload = _read_staged(path, reference_dir)
     if len(payload) > max_bytes:
         return payload
-    StagingStore(Path(staging_root), version).save_json(file_id, payload)
+    try:
+        StagingStore(Path(staging_root), version).save_json(file_id, payload)
+    except OSError:
+        return file_id, payload
     return file_id
 
 
@@ -169,6 +174,8 @@ def stage_files(paths: Iterable[Path], store: StagingStore, *, reference_dir: Pa
             if outcome.kind != "ok":
                 store.discard_partial(file_id)  # a worker killed while it wrote
                 store.save(_rejected(outcome, path, file_id))
+            elif not isinstance(outcome.value, str):  # the worker could not write it
+                _take(outcome, path, file_id, store)
     return len(todo)
 
 

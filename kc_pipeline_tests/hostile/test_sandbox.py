@@ -219,6 +219,18 @@ def test_a_worker_stages_under_the_reader_version_of_the_store_it_is_given(tmp_p
     assert batch.stage_files([good], store) == 0
 
 
+def test_a_document_the_worker_cannot_write_goes_back_to_the_caller(tmp_path: Path) -> None:
+    """A staging folder the worker cannot write to (here its files folder is a file) is no fault
+    of the workbook: the document comes back whole, for the caller to stage."""
+    good = good_file(tmp_path / "incoming")
+    store = StagingStore(tmp_path / "staging")
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "staging" / "files").write_text("not a folder")
+    reference = str(load_reference().directory)
+    file_id, payload = batch._stage_in_worker(str(good), reference, str(store.root), store.version, 10**8)
+    assert json.loads(payload) == batch.read_files([good])[0] and json.loads(payload)["file_id"] == file_id
+
+
 def test_what_a_killed_writer_left_is_discarded(tmp_path: Path) -> None:
     store = StagingStore(tmp_path / "staging")
     target = store.path_for("abc")
