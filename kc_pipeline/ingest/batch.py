@@ -174,8 +174,8 @@ def stage_files(paths: Iterable[Path], store: StagingStore, *, reference_dir: Pa
             if outcome.kind != "ok":
                 store.discard_partial(file_id)  # a worker killed while it wrote
                 store.save(_rejected(outcome, path, file_id))
-            elif not isinstance(outcome.value, str):  # the worker could not write it
-                _take(outcome, path, file_id, store)
+            elif not isinstance(outcome.value, str):  # the worker could not write it: staged here
+                store.save_json(*outcome.value)
     return len(todo)
 
 

@@ -19,7 +19,7 @@ from kc_pipeline.ingest.staging import StagingStore
 # to 100 times the .xlsx size), so this bounds a cold run's memory whatever the corpus's size. A
 # unit-year is never split, so one bigger than this runs alone.
 CHUNK_BYTES = 4 * 1024**2
-# Files per read-ahead call: the documents of one call are held until all of its files are staged.
+# Files per read-ahead call: the workers stage each file themselves; a stop is seen between calls.
 READ_AHEAD_BATCH = 32
 
 
