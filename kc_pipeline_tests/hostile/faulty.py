@@ -22,6 +22,10 @@ def pid() -> int:
     return os.getpid()
 
 
+def niceness() -> int:
+    return os.nice(0)
+
+
 def address_space_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_AS)[0]
 

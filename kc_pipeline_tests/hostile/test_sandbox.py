@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import kc_pipeline.ingest.batch as batch
-from kc_pipeline.ingest.sandbox import DEFAULT_MEMORY_BYTES, SandboxPool, shared_pool
+from kc_pipeline.ingest.sandbox import DEFAULT_MEMORY_BYTES, WORKER_NICENESS, SandboxPool, shared_pool
 from kc_pipeline.ingest.staging import StagingStore
 from kc_pipeline.reference import load_reference
 from kc_pipeline_tests.hostile import faulty
@@ -114,6 +114,9 @@ def test_each_failure_costs_only_its_own_job(pool: SandboxPool) -> None:
 def test_workers_are_limited_and_reused_across_calls(pool: SandboxPool) -> None:
     [limit] = pool.run([(faulty.address_space_limit, ())], timeout_s=10)
     assert limit.value == DEFAULT_MEMORY_BYTES
+    # Below the caller's priority: readers take the CPU the run they feed leaves.
+    [niceness] = pool.run([(faulty.niceness, ())], timeout_s=10)
+    assert niceness.value == min(os.nice(0) + WORKER_NICENESS, 19) and WORKER_NICENESS > 0
     pool.run([(faulty.pid, ())] * 4, timeout_s=10)
     before = pool.started
     started = time.monotonic()
