@@ -23,6 +23,10 @@ itself:
   are marked ``transient`` and not taken from the cache when the file is read again
   (``kc-pipeline run --full``).
 * The same bytes under two names (a copy, NFC/NFD twin names) are read once.
+* :func:`read_files` parses the documents it brings back with the cyclic garbage collector paused
+  (:mod:`kc_pipeline.collector`): a document is hundreds of thousands of acyclic objects, and the
+  collections their creation triggers would walk the documents parsed before again and again
+  (parsing 10 documents of 20,000 rows took 2.6 s with collection on, 1.1 s without).
 * The read-ahead's :func:`stage_files` keeps nothing: each worker writes its file's staged document
   itself (atomically, as any staged file), so the caller's process, which validates and loads,
   neither receives nor writes it; :func:`read_files` brings each document back.
@@ -37,6 +41,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from kc_pipeline import collector
 from kc_pipeline.ingest.model import Issue, ReadResult
 from kc_pipeline.ingest.reader import read_workbook
 from kc_pipeline.ingest.sandbox import Outcome, shared_pool
@@ -125,6 +130,17 @@ def read_files(
     """Reader documents (``ReadResult.to_dict()``) for ``paths``, in the same order; never raises
     for a bad file. ``workers`` sizes the shared pool when this call creates it; ``timeout_s``
     overrides ``KC_READ_TIMEOUT_S``."""
+    with collector.paused():  # the documents are acyclic (see the module's docstring)
+        return _read_files(paths, store, reference_dir, workers, timeout_s)
+
+
+def _read_files(
+    paths: Iterable[Path],
+    store: StagingStore | None,
+    reference_dir: Path | None,
+    workers: int | None,
+    timeout_s: float | None,
+) -> list[dict[str, Any]]:
     reference = load_reference(reference_dir)
     paths = [Path(p) for p in paths]
     documents: list[dict[str, Any] | None] = [None] * len(paths)

@@ -262,6 +262,24 @@ def test_inspect_reads_in_the_sandbox_too(tmp_path: Path, capsys: pytest.Capture
     assert document["status"] == "rejected" and document["error"].startswith("too_much_memory:")
 
 
+def test_read_files_parses_documents_with_the_collector_paused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Documents are acyclic: collections while they are parsed would only walk them again and again.
+    seen: list[bool] = []
+
+    def loads(payload: bytes) -> object:
+        seen.append(gc.isenabled())
+        return json.loads(payload)
+
+    monkeypatch.setattr(batch, "loads_json", loads)
+    incoming = tmp_path / "incoming"
+    docs = batch.read_files([good_file(incoming), plain(incoming, rows=projects(3))], store=None)
+    assert [len(d["rows"]) for d in docs] == [2, 3]
+    assert seen == [False, False]
+    assert gc.isenabled()  # and running again after the call
+
+
 def test_the_collector_is_paused_for_a_job_and_restored_after(pool: SandboxPool) -> None:
     # A job runs (and its result is pickled) with the worker's collector paused; the parent's
     # collector, paused while it unpickles a result, is running again afterwards.
