@@ -1,5 +1,6 @@
 """kc-pipeline as a clerk runs it: real files, real output, exit codes."""
 
+import gc
 import json
 from pathlib import Path
 
@@ -74,6 +75,38 @@ def test_run_prints_a_line_per_file(
     assert doc["success"] is True
     [line] = doc["files"]
     assert line["projects"] == 3 and line["errors"] == 0 and line["unit_code"] == "173"
+
+
+def test_run_keeps_automatic_collection_paused_and_restores_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The runner collects between chunks itself; imports and planning need no collections.
+    import kc_pipeline.cli as cli
+    import kc_pipeline.defs.runner as runner
+
+    seen: list[bool] = []
+    plan, run_pipeline = cli._plan, runner.run_pipeline
+
+    def planned(*args: object) -> object:
+        seen.append(gc.isenabled())
+        return plan(*args)  # type: ignore[arg-type]
+
+    def ran(*args: object, **kwargs: object) -> runner.RunReport:
+        seen.append(gc.isenabled())
+        return run_pipeline(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "_plan", planned)
+    monkeypatch.setattr(runner, "run_pipeline", ran)
+    monkeypatch.setenv("KC_STAGING_DIR", str(tmp_path / "staging"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    incoming = tmp_path / "incoming"
+    write_district_file(incoming / "2023" / "phu-binh" / "x.xlsx", "UBND HUYỆN PHÚ BÌNH", 2023, 2)
+    warehouse = f"sqlite:///{tmp_path / 'kc.sqlite'}"
+    assert gc.isenabled()
+    assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["success"] is True
+    assert seen == [False, False]
+    assert gc.isenabled()
 
 
 def test_validate_is_a_dry_run_with_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
