@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kc_pipeline import collector, paths
 from kc_pipeline.defs import handoff
 from kc_pipeline.defs.core import core_validated_rows, verdicts_path
+from kc_pipeline.defs.instance import ephemeral_instance
 from kc_pipeline.defs.load import CORE_PROJECTS, core_projects
 from kc_pipeline.defs.out import OUT_ASSETS
 from kc_pipeline.defs.partitions import (
@@ -68,7 +69,7 @@ def instance_for_cli() -> dg.DagsterInstance:
     """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else an ephemeral one."""
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+    return ephemeral_instance()
 
 
 def run_pipeline(

@@ -1,0 +1,105 @@
+import threading
+
+import dagster as dg
+import pytest
+from sqlalchemy import event
+
+from kc_pipeline.defs.instance import ephemeral_instance, reuse_event_log_connections
+
+PARTS = dg.StaticPartitionsDefinition([f"p{i:02d}" for i in range(20)])
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dg.asset(partitions_def=PARTS, backfill_policy=dg.BackfillPolicy.single_run())
+def counted(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    for key in context.partition_keys:
+        context.log_event(dg.AssetObservation(asset_key="counted", partition=key, metadata={"rows": 1}))
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(context.partition_keys)})
+
+
+def _materialize_counting_connections(instance: dg.DagsterInstance) -> tuple[dg.ExecuteInProcessResult, int]:
+    opened: list[object] = []
+    engine = instance.event_log_storage._engine  # type: ignore[attr-defined]
+    listener = lambda *_: opened.append(1)  # noqa: E731
+    event.listen(engine, "connect", listener)
+    try:
+        result = dg.materialize(
+            [counted],
+            instance=instance,
+            run_config=QUIET,
+            tags={"dagster/asset_partition_range_start": "p00", "dagster/asset_partition_range_end": "p19"},
+        )
+    finally:
+        event.remove(engine, "connect", listener)
+    return result, len(opened)
+
+
+def test_the_event_log_opens_one_connection_instead_of_one_per_event() -> None:
+    result, fast = _materialize_counting_connections(ephemeral_instance())
+    _, plain = _materialize_counting_connections(dg.DagsterInstance.ephemeral())
+    assert result.success
+    assert len(result.all_events) >= 40  # 20 partitions, each observed and materialized
+    assert fast <= 2  # this thread's connection, and one to see that the tags table exists
+    assert plain >= len(result.all_events)
+
+
+def test_events_are_stored_and_read_back_as_before() -> None:
+    instance = ephemeral_instance()
+    result, _ = _materialize_counting_connections(instance)
+    stored = [r.dagster_event for r in instance.all_logs(result.run_id) if r.dagster_event]
+    kept = {e.event_type_value for e in stored}
+    # The result leaves out the planned events the run's creation stored; everything else matches.
+    assert [e.event_type_value for e in stored if not e.event_type_value.endswith("_PLANNED")] == [
+        e.event_type_value for e in result.all_events
+    ]
+    assert "ASSET_MATERIALIZATION_PLANNED" in kept
+    key = dg.AssetKey("counted")
+    assert instance.get_materialized_partitions(key) == set(PARTS.get_partition_keys())
+    latest = instance.get_latest_materialization_event(key)
+    assert latest is not None and latest.asset_materialization is not None
+    assert latest.asset_materialization.metadata["dagster/row_count"].value == 20
+    observed = instance.fetch_observations(key, limit=100).records
+    assert sorted(r.partition_key for r in observed) == PARTS.get_partition_keys()
+
+
+def test_a_failed_write_rolls_back_and_the_connection_stays_usable() -> None:
+    storage = ephemeral_instance().event_log_storage
+    insert = "INSERT INTO dynamic_partitions (partitions_def_name, partition) VALUES ('probe', 'x')"
+    count = "SELECT count(*) FROM dynamic_partitions WHERE partitions_def_name = 'probe'"
+    with pytest.raises(RuntimeError), storage._connect() as conn:  # type: ignore[attr-defined]
+        conn.exec_driver_sql(insert)
+        raise RuntimeError("boom")
+    with storage._connect() as conn:  # type: ignore[attr-defined]
+        assert conn.exec_driver_sql(count).scalar() == 0
+        conn.exec_driver_sql(insert)
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    with storage._connect() as conn:  # type: ignore[attr-defined]
+        assert conn.exec_driver_sql(count).scalar() == 1
+
+
+def test_each_thread_gets_its_own_connection_and_dispose_closes_them() -> None:
+    storage = ephemeral_instance().event_log_storage
+    seen: list[object] = []
+
+    def use() -> None:
+        with storage._connect() as conn:  # type: ignore[attr-defined]
+            seen.append(conn)
+
+    use()
+    use()
+    thread = threading.Thread(target=use)
+    thread.start()
+    thread.join()
+    assert seen[0] is seen[1] and seen[2] is not seen[0]
+    storage.dispose()
+    assert all(conn.closed for conn in seen)  # type: ignore[attr-defined]
+
+
+def test_other_storages_are_left_alone() -> None:
+    class Other:
+        def _connect(self) -> None: ...
+
+    other = Other()
+    assert reuse_event_log_connections(other) is False
+    assert reuse_event_log_connections(object()) is False
+    assert "_connect" not in vars(other)
