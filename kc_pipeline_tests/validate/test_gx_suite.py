@@ -313,3 +313,19 @@ def test_importing_the_module_and_building_specs_does_not_import_gx() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_gx_does_not_fingerprint_the_frames_it_validates(
+    specs: list[ExpectationSpec], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    hashed: list[int] = []
+    real = pandas_execution_engine.hash_pandas_dataframe
+    monkeypatch.setattr(
+        pandas_execution_engine, "hash_pandas_dataframe", lambda df: hashed.append(len(df)) or real(df)
+    )
+    bad = frame({"source_row": 11, "project_key": "k", "title": None}, {"source_row": 12, "project_key": "j"})
+    failures = run_suite(bad, specs)
+    assert hashed == []
+    assert [(f.source_row, f.check_name) for f in failures if f.source_row == 11]
