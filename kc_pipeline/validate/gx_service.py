@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import multiprocessing
+import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
 
 _LOCK = threading.Lock()
 _SERVICE: _Service | None = None
+# GX imports scipy.stats, about a quarter of its import time, for distribution expectations the
+# suite never builds; in the service it loads on first use instead (never, in a run).
+DEFERRED_IMPORTS = ("scipy.stats",)
 
 
 class _Service:
@@ -82,9 +87,37 @@ class _Service:
         self.process.join(timeout=5)
 
 
+def defer_imports(names: tuple[str, ...] = DEFERRED_IMPORTS) -> list[str]:
+    """Make each module not yet imported load on its first attribute access instead of on import
+    (``importlib.util.LazyLoader``, the standard library's recipe); returns those deferred."""
+    deferred = []
+    for name in names:
+        if name in sys.modules:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            continue
+        loader = importlib.util.LazyLoader(spec.loader)
+        spec.loader = loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        loader.exec_module(module)
+        parent, _, child = name.rpartition(".")
+        if parent in sys.modules:  # as an import would: ``from scipy import stats`` finds it there
+            setattr(sys.modules[parent], child, module)
+        deferred.append(name)
+    return deferred
+
+
 def _serve(conn: Connection) -> None:
     """In the service process: load GX, then validate until the pipe closes."""
     from kc_pipeline.validate import gx_suite
+
+    with contextlib.suppress(Exception):
+        defer_imports()
 
     with contextlib.suppress(Exception):
         # GX's progress bars (tqdm) would otherwise make a multiprocessing lock, a named semaphore

@@ -62,3 +62,33 @@ def test_a_broken_expectation_raises_through_the_service(specs: list[Expectation
     with pytest.raises(GxSuiteError, match="impossible_bounds"):
         run_suite(frame({}), [*specs, broken_spec()])
     assert gx_service.running()  # a suite error is an answer, not a broken service
+
+
+DEFERRED_PROBE = """
+import sys
+from kc_pipeline.validate import gx_service
+print(gx_service.defer_imports())
+from kc_pipeline.validate import gx_suite
+gx_suite.warm()
+print(type(sys.modules["scipy.stats"]).__name__)
+from scipy import stats
+print(stats.norm.cdf(0.0), type(sys.modules["scipy.stats"]).__name__)
+"""
+
+
+def test_gx_loads_without_scipy_stats_until_it_is_used() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", DEFERRED_PROBE], capture_output=True, text=True, timeout=300, check=True
+    ).stdout.splitlines()
+    assert out == ["['scipy.stats']", "_LazyModule", "0.5 module"]
+
+
+def test_deferring_leaves_imported_and_unknown_modules_alone() -> None:
+    import json
+    import sys
+
+    assert gx_service.defer_imports(("json", "kc_no_such_module", "kc_no_such_package.child")) == []
+    assert sys.modules["json"] is json
