@@ -133,6 +133,22 @@ class AliasIndex:
         return list(dict.fromkeys(self.exact_map[a] for a in self._search.findall(fold(text))))
 
 
+# A row's free text goes through several keyword indexes in turn (activity, twice when a
+# programme is known, sector, value chain), each wanting the same lower-case NFC form of it.
+_LOWERED: dict[str, str] = {}
+_LOWERED_LIMIT = 1024
+
+
+def _lowered(text: str) -> str:
+    """``nfc(text).lower()``, the last texts' remembered."""
+    lowered = _LOWERED.get(text)
+    if lowered is None:
+        if len(_LOWERED) >= _LOWERED_LIMIT:
+            _LOWERED.clear()
+        lowered = _LOWERED[text] = nfc(text).lower()
+    return lowered
+
+
 class KeywordIndex:
     """Keywords -> code for classifying free text (titles, beneficiaries).
 
@@ -172,7 +188,7 @@ class KeywordIndex:
         if text.isascii():
             table, found = self._by_folded, folded_rx.findall(fold(text))
         else:
-            table, found = self._by_lower, lower_rx.findall(nfc(text).lower())
+            table, found = self._by_lower, lower_rx.findall(_lowered(text))
         if allowed is not None:
             found = [k for k in found if table[k][0] in allowed]
         if not found:

@@ -13,6 +13,7 @@ import pytest
 
 from kc_pipeline.paths import reference_dir
 from kc_pipeline.reference import Reference, ReferenceDataError, load_reference
+from kc_pipeline.text import nfc
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +293,33 @@ def test_sector_keywords(ref: Reference) -> None:
     assert ref.sector_keywords.classify("Hỗ trợ máy chế biến gạo") is None
     assert ref.sector_keywords.classify("Sản xuất gạch không nung") == "building_materials"
     assert ref.sector_keywords.classify("Mây tre đan xuất khẩu") == "handicraft"
+
+
+def test_one_row_text_is_normalised_once_for_every_keyword_index(
+    ref: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kc_pipeline import reference
+
+    calls: list[str] = []
+    monkeypatch.setattr(reference, "nfc", lambda text: calls.append(text) or nfc(text))
+    text = unicodedata.normalize("NFD", "Hỗ trợ máy SẤY chè cho HTX\x07 Tân Cương  mới")
+    found = [
+        ref.activity_keywords.classify(text),
+        ref.sector_keywords.classify(text),
+        ref.value_chain_keywords.classify(text),
+    ]
+    assert found == ["machinery_transfer", "agro_food_processing", "tea"]
+    assert calls == [text]
+
+
+@pytest.mark.parametrize(
+    "text", ["Đào tạo\tnghề", unicodedata.normalize("NFD", "MÂY TRE ĐAN"), "a\x00b", "İstanbul ÇAY", ""]
+)
+def test_the_remembered_lowered_text_is_nfc_lowered(text: str) -> None:
+    from kc_pipeline.reference import _lowered
+
+    assert _lowered(text) == nfc(text).lower()
+    assert _lowered(text) == nfc(text).lower()  # and again, from memory
 
 
 def test_activity_keywords_restricted_to_a_programme(ref: Reference) -> None:
