@@ -127,6 +127,12 @@ def core_validated_rows(context: AssetExecutionContext, drop_folder: DropFolder)
     verdict = validate_documents(documents, reference, rules=load_rules(reference.directory))
     run_id = context.run.run_id if handoff.in_this_run(context, "core_projects") else None
     lines = write_partition_outputs(drop_folder, wanted, verdict, docs_by_partition, run_id)
+    outcomes = evaluate_checks(CHECKS, verdict)
+    totals = verdict.totals()
+    # The run's documents go now, before any event is logged: Dagster's event log stores each asset
+    # event by trying an insert and catching the IntegrityError, and that exception's traceback
+    # keeps every frame of the stack alive until the next collection, this one and its locals with it.
+    del docs_by_partition, documents, verdict
     for line in lines:
         # Per unit-year counts as observations, so each cell of the partition grid shows its own numbers.
         context.log_event(
@@ -139,8 +145,6 @@ def core_validated_rows(context: AssetExecutionContext, drop_folder: DropFolder)
                 },
             )
         )
-    outcomes = evaluate_checks(CHECKS, verdict)
-    totals = verdict.totals()
     context.log.info(f"validated {totals}")
     return dg.MaterializeResult(
         metadata={
