@@ -41,8 +41,10 @@ from kc_pipeline.ingest import dropfolder
 from kc_pipeline.ingest.plan import RunPlan, out_is_current, out_state_path, plan_run
 from kc_pipeline.ingest.readahead import CHUNK_BYTES, ReadAhead
 from kc_pipeline.ingest.staging import read_json, write_json_atomic
+from kc_pipeline.report import chart
 from kc_pipeline.validate import gx_service
 from kc_pipeline.warehouse.state import last_load_id
+from kc_pipeline.warm import warm_imports
 
 T = TypeVar("T")
 
@@ -100,6 +102,7 @@ def run_pipeline(
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if dirty:
         gx_service.start()  # GX loads in its own process while this one reads and loads
+        warm_imports(chart.MODULES)  # the report's, while this process waits for files and GX
         instance = instance or instance_for_cli()
         register_years(instance, {year for _, year in dirty})
         ranges = partition_ranges(

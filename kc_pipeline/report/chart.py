@@ -7,6 +7,8 @@ import io
 import pandas as pd
 
 COLOURS = {"KCDP": "#2f6f9f", "KCQG": "#d98b2b"}
+# What drawing imports, for a run to import ahead while it waits (:mod:`kc_pipeline.warm`).
+MODULES = ("matplotlib.backends.backend_agg", "matplotlib.figure")
 
 
 def funding_chart_png(summary: pd.DataFrame, title: str) -> bytes:
