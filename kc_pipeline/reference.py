@@ -133,20 +133,11 @@ class AliasIndex:
         return list(dict.fromkeys(self.exact_map[a] for a in self._search.findall(fold(text))))
 
 
-# A row's free text goes through several keyword indexes in turn (activity, twice when a
-# programme is known, sector, value chain), each wanting the same lower-case NFC form of it.
-_LOWERED: dict[str, str] = {}
-_LOWERED_LIMIT = 1024
-
-
+@lru_cache(maxsize=1024)
 def _lowered(text: str) -> str:
-    """``nfc(text).lower()``, the last texts' remembered."""
-    lowered = _LOWERED.get(text)
-    if lowered is None:
-        if len(_LOWERED) >= _LOWERED_LIMIT:
-            _LOWERED.clear()
-        lowered = _LOWERED[text] = nfc(text).lower()
-    return lowered
+    """``nfc(text).lower()``, remembered: a row's free text goes through several keyword indexes in
+    turn (activity, twice when a programme is known, sector, value chain)."""
+    return nfc(text).lower()
 
 
 class KeywordIndex:
