@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import event
 
-from kc_pipeline.defs.instance import ephemeral_instance, reuse_event_log_connections
+from kc_pipeline.defs.instance import ephemeral_instance, keep_run_events_only, reuse_event_log_connections
 
 PARTS = dg.StaticPartitionsDefinition([f"p{i:02d}" for i in range(20)])
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -15,6 +15,13 @@ def counted(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     for key in context.partition_keys:
         context.log_event(dg.AssetObservation(asset_key="counted", partition=key, metadata={"rows": 1}))
     return dg.MaterializeResult(metadata={"dagster/row_count": len(context.partition_keys)})
+
+
+def _reusing_instance() -> dg.DagsterInstance:
+    """An ephemeral instance with the connection reuse alone: every event still stored."""
+    instance = dg.DagsterInstance.ephemeral()
+    assert reuse_event_log_connections(instance.event_log_storage)
+    return instance
 
 
 def _materialize_counting_connections(instance: dg.DagsterInstance) -> tuple[dg.ExecuteInProcessResult, int]:
@@ -35,7 +42,7 @@ def _materialize_counting_connections(instance: dg.DagsterInstance) -> tuple[dg.
 
 
 def test_the_event_log_opens_one_connection_instead_of_one_per_event() -> None:
-    result, fast = _materialize_counting_connections(ephemeral_instance())
+    result, fast = _materialize_counting_connections(_reusing_instance())
     _, plain = _materialize_counting_connections(dg.DagsterInstance.ephemeral())
     assert result.success
     assert len(result.all_events) >= 40  # 20 partitions, each observed and materialized
@@ -44,7 +51,7 @@ def test_the_event_log_opens_one_connection_instead_of_one_per_event() -> None:
 
 
 def test_events_are_stored_and_read_back_as_before() -> None:
-    instance = ephemeral_instance()
+    instance = _reusing_instance()
     result, _ = _materialize_counting_connections(instance)
     stored = [r.dagster_event for r in instance.all_logs(result.run_id) if r.dagster_event]
     kept = {e.event_type_value for e in stored}
@@ -103,3 +110,51 @@ def test_other_storages_are_left_alone() -> None:
     assert reuse_event_log_connections(other) is False
     assert reuse_event_log_connections(object()) is False
     assert "_connect" not in vars(other)
+    assert keep_run_events_only(other) is False
+    assert "store_event" not in vars(other)
+
+
+@dg.asset
+def upstream() -> dg.MaterializeResult:
+    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(check_name="sane", passed=False)])
+
+
+@dg.asset(deps=[upstream])
+def downstream() -> None: ...
+
+
+@dg.asset
+def broken() -> None:
+    raise RuntimeError("the step's own error")
+
+
+def test_the_cli_instance_stores_the_run_events_only_and_the_result_keeps_them_all() -> None:
+    instance = ephemeral_instance()
+    result, _ = _materialize_counting_connections(instance)
+    assert result.success
+    kinds = [e.event_type_value for e in result.all_events]
+    assert kinds.count("ASSET_OBSERVATION") == 20 and kinds.count("ASSET_MATERIALIZATION") == 20
+    stored = [r.dagster_event for r in instance.all_logs(result.run_id) if r.dagster_event]
+    assert stored and all(e.is_job_event for e in stored)
+    assert {dg.DagsterEventType.RUN_START, dg.DagsterEventType.RUN_SUCCESS} <= {e.event_type for e in stored}
+    run = instance.get_run_by_id(result.run_id)
+    assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+    assert instance.get_materialized_partitions(dg.AssetKey("counted")) == set()
+    # Year partitions are not events: still stored and read back.
+    instance.add_dynamic_partitions("years", ["2025"])
+    assert instance.get_dynamic_partitions("years") == ["2025"]
+
+
+def test_a_failed_step_and_a_failed_blocking_check_still_fail_the_run() -> None:
+    instance = ephemeral_instance()
+    failed = dg.materialize([broken], instance=instance, raise_on_error=False, run_config=QUIET)
+    assert not failed.success
+    assert instance.get_run_by_id(failed.run_id).status == dg.DagsterRunStatus.FAILURE  # type: ignore[union-attr]
+    assert any(e.is_step_failure for e in failed.all_events)
+
+    check = dg.AssetCheckSpec("sane", asset="upstream", blocking=True)
+    guarded = dg.asset(check_specs=[check], name="upstream")(upstream.op.compute_fn.decorated_fn)  # type: ignore[union-attr]
+    blocked = dg.materialize([guarded, downstream], instance=instance, raise_on_error=False, run_config=QUIET)
+    assert not blocked.success
+    materialized = {e.asset_key for e in blocked.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    assert dg.AssetKey("downstream") not in materialized
