@@ -729,7 +729,10 @@ def bench_runs(
     expect = {"files": len(national.paths), "projects": national.projects}
     out: dict[str, Any] = {"corpus": expect}
 
+    # Cold and naive runs alternate, so a machine whose speed drifts during the minutes they take
+    # slows both alike, and the ratio of their medians stays a ratio of like with like.
     cold: list[ProcessRun] = []
+    naive: list[ProcessRun] = []
     for i in range(process_repeats):
         print(f"  cold run {i + 1}/{process_repeats}", flush=True)
         run_dir = _fresh(root / "national" / f"cold-{i}")
@@ -738,15 +741,12 @@ def bench_runs(
             raise RuntimeError(f"cold run reported {moved(cold[-1])}, expected {expect['files']} files")
         if i:
             shutil.rmtree(root / "national" / f"cold-{i - 1}")  # only the last one's state is used
-    state = run_dir
-    out["cold"] = _runs_dict(cold)
-
-    naive: list[ProcessRun] = []
-    for i in range(process_repeats):
         print(f"  naive pipeline {i + 1}/{process_repeats}", flush=True)
         naive_dir = _fresh(root / "national" / f"naive-{i}")
         naive.append(naive_run(drop, naive_dir, "naive", sample_memory=True))
         shutil.rmtree(naive_dir)  # its database is never looked at again
+    state = run_dir
+    out["cold"] = _runs_dict(cold)
     out["naive"] = _runs_dict(naive, kc=False) | {"report": json.loads(naive[-1].stdout or "{}")}
 
     out["nothing_changed"] = paired(
