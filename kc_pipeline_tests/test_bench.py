@@ -125,6 +125,18 @@ def test_floor_probe_counts_sheet_rows(tmp_path: Path) -> None:
     assert bench.floor_probe([path, path]) == 8
 
 
+def test_each_read_repetition_starts_with_new_readers(tiny: bench_corpus.Corpus) -> None:
+    from kc_pipeline.ingest.sandbox import shared_pool
+
+    bench.fresh_read_workers()
+    first = set(shared_pool().pids())
+    bench.fresh_read_workers()
+    second = set(shared_pool().pids())
+    assert first and second and not first & second  # new workers, started before any timing
+    seconds = bench.first_read_seconds(tiny.paths[:2], repeats=2)
+    assert len(seconds) == 2 and all(s > 0 for s in seconds)
+
+
 def test_run_process_times_and_reports_memory(tmp_path: Path) -> None:
     cmd = [sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"]
     run = bench.run_process(cmd, dict(os.environ), tmp_path / "run", sample_memory=True)
