@@ -37,6 +37,12 @@ def put(run_id: str, name: str, key: str, value: Any) -> None:
         _ENTRIES[(run_id, name, key)] = value
 
 
+def holds(run_id: str, name: str, key: str) -> bool:
+    """Whether a value was put for this run, name and key and not taken yet."""
+    with _LOCK:
+        return (run_id, name, key) in _ENTRIES
+
+
 def take(run_id: str, name: str, key: str) -> Any | None:
     """The value put for this run, name and key, removed from the store; None when there is none."""
     with _LOCK:

@@ -48,15 +48,24 @@ def _inputs(
     handed = handoff.take(context.run.run_id, VALIDATED_ROWS, str(partition_key(slug, year)))
     if handed is not None:
         return handed
-    path = validated_path(drop, slug, year)
-    if not path.is_file():
-        return [], [], {}
-    validated = read_json(path)
+    validated = read_json(validated_path(drop, slug, year))  # there: see _never_validated
     manifest = partition_manifest_path(drop, slug, year)
     relative: dict[str, str] = {}
     if manifest.is_file():
         relative = {f["path"]: f["relative_path"] for f in read_json(manifest)["files"]}
     return validated["files"], validated["rows"], relative
+
+
+def _never_validated(context: AssetExecutionContext, drop: DropFolder) -> list[str]:
+    """The run's unit-years with neither validated rows handed over nor staged (the asset was
+    materialized alone, or the staging folder was emptied): checked before anything is loaded."""
+    run_id = context.run.run_id
+    out = []
+    for slug, year in (unit_year(k) for k in context.partition_keys):
+        handed = handoff.holds(run_id, VALIDATED_ROWS, str(partition_key(slug, year)))
+        if not handed and not validated_path(drop, slug, year).is_file():
+            out.append(f"{slug} {year}")
+    return out
 
 
 @dg.asset(
@@ -85,6 +94,17 @@ def core_projects(
     engine = warehouse.engine()
     sync_reference(engine, reference)
     units = reference.units_by_slug
+    missing = _never_validated(context, drop_folder)
+    if missing:
+        # Loading nothing would close every current project of those unit-years as vanished.
+        raise dg.Failure(
+            description=(
+                f"no validated rows are staged for {', '.join(missing[:10])}"
+                f"{' and others' if len(missing) > 10 else ''}: materialize {VALIDATED_ROWS} for "
+                "them first; nothing was loaded"
+            ),
+            allow_retries=False,
+        )
     summaries: list[LoadSummary] = []
     for slug, year in (unit_year(k) for k in context.partition_keys):
         files, rows, relative = _inputs(context, drop_folder, slug, year)

@@ -54,3 +54,15 @@ def test_steps_in_separate_runs_read_the_staged_files_and_load_the_same(tmp_path
             assert result.success
             assert handoff.pending([result.run_id]) == 0  # the next asset is not in this run: nothing put
     assert _current(url_b) == _current(url_a)
+
+
+def test_holds_tells_a_value_is_waiting_without_taking_it() -> None:
+    handoff.put("run-h", "asset", "2021|dai-tu", ["row"])
+    try:
+        assert handoff.holds("run-h", "asset", "2021|dai-tu")
+        assert handoff.holds("run-h", "asset", "2021|dai-tu")  # asking does not take it
+        assert not handoff.holds("run-h", "asset", "2022|dai-tu")
+        assert handoff.take("run-h", "asset", "2021|dai-tu") == ["row"]
+        assert not handoff.holds("run-h", "asset", "2021|dai-tu")
+    finally:
+        handoff.discard_run("run-h")

@@ -6,7 +6,9 @@ import dagster as dg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from kc_pipeline.defs.load import CORE_PROJECTS
+from kc_pipeline.defs.core import validated_path
+from kc_pipeline.defs.load import CORE_PROJECTS, core_projects
+from kc_pipeline.defs.partitions import partition_key
 from kc_pipeline.defs.resources import DropFolder
 from kc_pipeline.defs.runner import run_pipeline
 from kc_pipeline.defs.warehouse import Warehouse
@@ -64,3 +66,37 @@ def test_an_unreachable_warehouse_fails_the_run_with_a_clear_error(tmp_path: Pat
     )
     assert not report.success
     assert report.error and "cannot be reached" in report.error and "pw-secret" not in report.error
+
+
+def test_a_unit_year_with_no_validated_rows_is_refused_not_loaded_as_empty(
+    warehouse_url: str, tmp_path: Path
+) -> None:
+    """core_projects materialized alone (the UI allows it) for a unit-year whose validated rows are
+    not staged must not load it as empty: that would close every current project there."""
+    incoming = tmp_path / "incoming"
+    district_file(incoming / "2021" / "dai-tu" / "a.xlsx", [A, B])
+    drop = DropFolder(incoming_dir=str(incoming), staging_dir=str(tmp_path / "staging"))
+    warehouse = Warehouse(url=warehouse_url)
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline(drop, warehouse, instance).success
+    validated_path(drop, "dai-tu", 2021).unlink()
+    result = dg.materialize(
+        [core_projects],
+        instance=instance,
+        resources={"drop_folder": drop, "warehouse": warehouse},
+        partition_key=str(partition_key("dai-tu", 2021)),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "core_validated_rows" in failure.event_specific_data.error.message  # type: ignore[union-attr]
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert retries == []  # nothing a retry could fix
+    engine = make_engine(warehouse_url)
+    try:
+        with engine.connect() as conn:
+            current = conn.execute(text("SELECT count(*) FROM core_projects WHERE valid_to IS NULL"))
+            assert current.scalar_one() == 2
+    finally:
+        engine.dispose()
