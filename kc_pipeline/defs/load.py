@@ -90,10 +90,6 @@ def _never_validated(context: AssetExecutionContext, drop: DropFolder) -> list[s
 def core_projects(
     context: AssetExecutionContext, drop_folder: DropFolder, warehouse: Warehouse
 ) -> dg.MaterializeResult:
-    reference = drop_folder.reference()
-    engine = warehouse.engine()
-    sync_reference(engine, reference)
-    units = reference.units_by_slug
     missing = _never_validated(context, drop_folder)
     if missing:
         # Loading nothing would close every current project of those unit-years as vanished.
@@ -105,6 +101,10 @@ def core_projects(
             ),
             allow_retries=False,
         )
+    reference = drop_folder.reference()
+    engine = warehouse.engine()
+    sync_reference(engine, reference)
+    units = reference.units_by_slug
     summaries: list[LoadSummary] = []
     for slug, year in (unit_year(k) for k in context.partition_keys):
         files, rows, relative = _inputs(context, drop_folder, slug, year)
