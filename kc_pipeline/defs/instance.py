@@ -38,10 +38,12 @@ def ephemeral_instance() -> dg.DagsterInstance:
 
 def keep_run_events_only(storage: Any) -> bool:
     """Make Dagster's in-memory event log store a run's own events (start, success, failure...) and
-    drop the rest; False (and nothing changed) for any other storage."""
+    drop the rest; False (and nothing changed) for any other storage, or a Dagster whose events no
+    longer say whether they are a run's own."""
+    from dagster._core.events import DagsterEvent
     from dagster._core.storage.event_log import InMemoryEventLogStorage
 
-    if type(storage) is not InMemoryEventLogStorage:
+    if type(storage) is not InMemoryEventLogStorage or not hasattr(DagsterEvent, "is_job_event"):
         return False
     store = storage.store_event
 

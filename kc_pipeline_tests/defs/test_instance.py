@@ -158,3 +158,14 @@ def test_a_failed_step_and_a_failed_blocking_check_still_fail_the_run() -> None:
     assert not blocked.success
     materialized = {e.asset_key for e in blocked.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert dg.AssetKey("downstream") not in materialized
+
+
+def test_a_dagster_whose_events_cannot_tell_run_events_keeps_storing_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dagster._core.events import DagsterEvent
+
+    monkeypatch.delattr(DagsterEvent, "is_job_event")
+    storage = dg.DagsterInstance.ephemeral().event_log_storage
+    assert keep_run_events_only(storage) is False
+    assert "store_event" not in vars(storage)
