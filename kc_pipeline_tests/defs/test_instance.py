@@ -114,7 +114,7 @@ def test_other_storages_are_left_alone() -> None:
     assert "store_event" not in vars(other)
 
 
-@dg.asset
+@dg.asset(check_specs=[dg.AssetCheckSpec("sane", asset="upstream", blocking=True)])
 def upstream() -> dg.MaterializeResult:
     return dg.MaterializeResult(check_results=[dg.AssetCheckResult(check_name="sane", passed=False)])
 
@@ -152,9 +152,9 @@ def test_a_failed_step_and_a_failed_blocking_check_still_fail_the_run() -> None:
     assert instance.get_run_by_id(failed.run_id).status == dg.DagsterRunStatus.FAILURE  # type: ignore[union-attr]
     assert any(e.is_step_failure for e in failed.all_events)
 
-    check = dg.AssetCheckSpec("sane", asset="upstream", blocking=True)
-    guarded = dg.asset(check_specs=[check], name="upstream")(upstream.op.compute_fn.decorated_fn)  # type: ignore[union-attr]
-    blocked = dg.materialize([guarded, downstream], instance=instance, raise_on_error=False, run_config=QUIET)
+    blocked = dg.materialize(
+        [upstream, downstream], instance=instance, raise_on_error=False, run_config=QUIET
+    )
     assert not blocked.success
     materialized = {e.asset_key for e in blocked.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert dg.AssetKey("downstream") not in materialized
