@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Connection, Engine, case, func, select
 
 from kc_pipeline.aggregate.yearly import yearly_trend_rows
 from kc_pipeline.reference import Reference
+from kc_pipeline.warehouse.engine import READ_ONLY
 from kc_pipeline.warehouse.schema import (
     core_projects,
     core_quarantined_rows,
@@ -106,7 +107,7 @@ class WarehouseProjects:
         )
         if self.unit_code is not None:
             query = query.where(p.unit_code == self.unit_code)
-        with self.engine.connect() as conn:
+        with _reading(self.engine) as conn:
             rows = conn.execute(query).all()
         return {
             int(year): f"{year}:{self.unit_code or '*'}:{versions}:{count}:{id_sum}:{id_max}:{since}:{until}"
@@ -133,7 +134,7 @@ class WarehouseProjects:
             )
             if self.unit_code is not None:
                 query = query.where(p.unit_code == self.unit_code)
-            with self.engine.connect() as conn:
+            with _reading(self.engine) as conn:
                 result = conn.execution_options(yield_per=CHUNK_ROWS).execute(query)
                 for rows in result.partitions():
                     yield ProjectChunk([list(column) for column in zip(*rows, strict=True)])
@@ -179,8 +180,14 @@ class ReportData:
         return self.summary.empty
 
 
+def _reading(engine: Engine) -> Connection:
+    """A connection whose transactions only read: on SQLite they then neither take nor wait for the
+    write lock, so a report never holds up a load, nor two reports each other."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
+
+
 def loaded_years(engine: Engine) -> tuple[int, int] | None:
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         years = sorted(conn.execute(select(out_yearly_summary.c.year).distinct()).scalars())
     return (years[0], years[-1]) if years else None
 
@@ -190,7 +197,7 @@ def load_report_data(
 ) -> ReportData:
     """The frames of a report; the projects stay in the warehouse and are streamed when written."""
     s, q, f = out_yearly_summary.c, core_quarantined_rows.c, core_source_files.c
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         query = select(out_yearly_summary).where(s.year.between(year_from, year_to))
         quarantine_query = (
             select(q.unit_code, q.year, f.path, q.source_sheet, q.source_row, q.raw, q.reasons)
