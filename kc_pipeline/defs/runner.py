@@ -41,7 +41,7 @@ from kc_pipeline.ingest import dropfolder
 from kc_pipeline.ingest.plan import RunPlan, out_is_current, out_state_path, plan_run
 from kc_pipeline.ingest.readahead import CHUNK_BYTES, ReadAhead
 from kc_pipeline.ingest.staging import read_json, write_json_atomic
-from kc_pipeline.report import chart
+from kc_pipeline.report import chart, render_pool
 from kc_pipeline.validate import gx_service
 from kc_pipeline.warehouse.state import last_load_id
 from kc_pipeline.warm import warm_imports
@@ -123,6 +123,8 @@ def run_pipeline(
         with collector.paused():
             for i, (first, last) in enumerate(ranges):
                 ahead.wait(i)
+                if i == len(ranges) - 1:  # every file is read: a core is free for the report's workers
+                    render_pool.warm()
                 result = dg.materialize(
                     [raw_district_workbooks, core_validated_rows, core_projects],
                     instance=instance,

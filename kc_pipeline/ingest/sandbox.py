@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal
 
-from kc_pipeline import collector
+from kc_pipeline import collector, orphans
 
 # The fork server imports these once; each worker forked from it starts with the reader loaded.
 PRELOAD = ["kc_pipeline.ingest.sandbox_preload"]
@@ -150,18 +150,6 @@ def _limit_cpu(seconds: float) -> None:
         pass
 
 
-def _watch_parent(parent_pid: int) -> None:
-    """End this worker when the process that started it is gone (it cannot collect our result)."""
-    while True:
-        time.sleep(1.0)
-        try:
-            os.kill(parent_pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except OSError:
-            pass
-
-
 def _worker_main(
     conn: Connection, memory_bytes: int, max_result_bytes: int, stderr_path: str, parent_pid: int
 ) -> None:
@@ -172,7 +160,7 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; it will close our pipe
     _limit(memory_bytes)
     _lower_priority(WORKER_NICENESS)
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    orphans.end_with(parent_pid)  # the parent cannot collect our result any more
     conn.send_bytes(_READY)
     while True:
         try:

@@ -55,6 +55,18 @@ class ProjectBlock:
     chunks: Callable[[], Iterator[ProjectChunk]]
     fingerprint: str | None = None
     current: Callable[[], str | None] | None = None
+    rows: int | None = None  # how many rows ``chunks`` gives, when known before reading them
+    source: BlockSource | None = None  # how another process reads the same rows, when it can
+
+
+@dataclass(frozen=True)
+class BlockSource:
+    """Where a block's rows are, as plain values another process can take: one year of the
+    warehouse at ``url`` (see :mod:`kc_pipeline.report.render_pool`)."""
+
+    url: str
+    year: int
+    unit_code: str | None
 
 
 def frame_blocks(frame: pd.DataFrame) -> list[ProjectBlock]:
@@ -67,7 +79,7 @@ def frame_blocks(frame: pd.DataFrame) -> list[ProjectBlock]:
                 [part[f].tolist() if f in part.columns else [None] * len(part) for f in LISTING_FIELDS]
             )
 
-    return [ProjectBlock(chunks)]
+    return [ProjectBlock(chunks, rows=len(frame))]
 
 
 class WarehouseProjects:
@@ -90,6 +102,10 @@ class WarehouseProjects:
         self.engine, self.year_from, self.year_to, self.unit_code = engine, year_from, year_to, unit_code
 
     def _fingerprints(self, first: int, last: int) -> dict[int, str]:
+        return {year: fingerprint for year, (fingerprint, _) in self._years(first, last).items()}
+
+    def _years(self, first: int, last: int) -> dict[int, tuple[str, int]]:
+        """Per year with current projects: its fingerprint and how many current projects it has."""
         p = core_projects.c
         current = case((p.valid_to.is_(None), p.id))
         query = (
@@ -110,36 +126,45 @@ class WarehouseProjects:
         with _reading(self.engine) as conn:
             rows = conn.execute(query).all()
         return {
-            int(year): f"{year}:{self.unit_code or '*'}:{versions}:{count}:{id_sum}:{id_max}:{since}:{until}"
+            int(year): (
+                f"{year}:{self.unit_code or '*'}:{versions}:{count}:{id_sum}:{id_max}:{since}:{until}",
+                int(count),
+            )
             for year, versions, count, id_sum, id_max, since, until in rows
             if count
         }
 
     def blocks(self) -> list[ProjectBlock]:
         """One block per year with current projects, in year order."""
+        url = shareable_url(self.engine)
         return [
             ProjectBlock(
-                self._chunks(year), fingerprint, lambda year=year: self._fingerprints(year, year).get(year)
+                self._chunks(year),
+                fingerprint,
+                lambda year=year: self._fingerprints(year, year).get(year),
+                rows,
+                BlockSource(url, year, self.unit_code) if url is not None else None,
             )
-            for year, fingerprint in sorted(self._fingerprints(self.year_from, self.year_to).items())
+            for year, (fingerprint, rows) in sorted(self._years(self.year_from, self.year_to).items())
         ]
 
     def _chunks(self, year: int) -> Callable[[], Iterator[ProjectChunk]]:
-        def chunks() -> Iterator[ProjectChunk]:
-            p = core_projects.c
-            query = (
-                select(*(p[c] for c in LISTING_FIELDS))
-                .where(p.valid_to.is_(None), p.year == year)
-                .order_by(p.unit_code, p.source_row, p.id)
-            )
-            if self.unit_code is not None:
-                query = query.where(p.unit_code == self.unit_code)
-            with _reading(self.engine) as conn:
-                result = conn.execution_options(yield_per=CHUNK_ROWS).execute(query)
-                for rows in result.partitions():
-                    yield ProjectChunk([list(column) for column in zip(*rows, strict=True)])
+        return lambda: self.year_chunks(year)
 
-        return chunks
+    def year_chunks(self, year: int) -> Iterator[ProjectChunk]:
+        """The year's current projects (of the report's unit, if any) in list order, chunk by chunk."""
+        p = core_projects.c
+        query = (
+            select(*(p[c] for c in LISTING_FIELDS))
+            .where(p.valid_to.is_(None), p.year == year)
+            .order_by(p.unit_code, p.source_row, p.id)
+        )
+        if self.unit_code is not None:
+            query = query.where(p.unit_code == self.unit_code)
+        with _reading(self.engine) as conn:
+            result = conn.execution_options(yield_per=CHUNK_ROWS).execute(query)
+            for rows in result.partitions():
+                yield ProjectChunk([list(column) for column in zip(*rows, strict=True)])
 
 
 @dataclass
@@ -182,8 +207,19 @@ class ReportData:
 
 def _reading(engine: Engine) -> Connection:
     """A connection whose transactions only read: on SQLite they then neither take nor wait for the
-    write lock, so a report never holds up a load, nor two reports each other."""
+    write lock, so a report never holds up a load, nor two readers (the report's workers) each other."""
     return engine.connect().execution_options(**{READ_ONLY: True})
+
+
+def shareable_url(engine: Engine) -> str | None:
+    """The engine's URL, password included, when another process can open the same database with
+    it: not an in-memory SQLite database, which lives in this process alone."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or "mode=memory" in database or url.query.get("mode") == "memory":
+            return None
+    return url.render_as_string(hide_password=False)
 
 
 def loaded_years(engine: Engine) -> tuple[int, int] | None:

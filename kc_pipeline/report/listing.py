@@ -20,18 +20,28 @@ block. Whether a text column wraps is decided per chunk, on a sample of that chu
 decided for a whole table (the same for a list of up to CHUNK_ROWS rows); a text too long for its
 column wraps in any case, so only text that fits is affected. The cache is only a cache: an entry
 that cannot be read or written is rendered again, and a failed write never touches the report.
+
+Blocks that are not in the cache are shared out between this process and the report's workers
+(:mod:`kc_pipeline.report.render_pool`) when the list is large: each block's first row is known
+from the year's count of current projects, so they need not be rendered in order. A worker renders
+with the same code, style ids and names (checked through the same layout digest as the cache
+key), so its block is the bytes this process would have made; the counts are checked against the
+rows rendered, and a load that moved them meanwhile has the whole list rendered again in order.
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import hashlib
 import json
 import math
 import os
 import struct
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -41,10 +51,19 @@ from typing import IO, Any
 import openpyxl
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from sqlalchemy import Engine
 
 from kc_pipeline import collector
+from kc_pipeline.report import render_pool
 from kc_pipeline.report import workbook as book
-from kc_pipeline.report.data import CHUNK_ROWS, ProjectBlock, ProjectChunk, ReportData
+from kc_pipeline.report.data import (
+    CHUNK_ROWS,
+    BlockSource,
+    ProjectBlock,
+    ProjectChunk,
+    ReportData,
+    WarehouseProjects,
+)
 from kc_pipeline.report.package import Piece, PieceSpool, PrecompressedPart, crc32_combine
 from kc_pipeline.report.workbook import (
     COUNT,
@@ -161,6 +180,7 @@ class _Renderer:
 
     def __init__(self, sheet: Sheet, names: Names) -> None:
         self.sheet = sheet
+        self.names = names
         self.letters = [get_column_letter(i) for i in range(1, len(COLUMNS) + 1)]
         self.caps = [c.max_width for c in COLUMNS]
         self.headers = [_header_length(c.header) for c in COLUMNS]
@@ -385,6 +405,172 @@ def _render_block(
     return block
 
 
+# ------------------------------------------------------------------------------- rendering blocks
+
+# (block, cache key or None, its rendering, whether it was rendered now rather than taken from the cache)
+Made = tuple[ProjectBlock, str | None, Rendered, bool]
+# Rows below which a list is rendered in this process alone: a worker's share would not pay for its
+# start-up and the rows' trip back.
+SHARED_MIN_ROWS = 20_000
+
+
+def _render_in_order(
+    blocks: Sequence[ProjectBlock],
+    renderer: _Renderer,
+    cache: BlockCache,
+    layout: str,
+    pool: ThreadPoolExecutor,
+) -> Iterator[Made]:
+    """Each block from the cache or rendered here, in order, each placed after the rows actually
+    rendered before it. Lazy: a block is made when the previous one is taken, so its compression
+    (in ``pool``) runs while the next one is rendered, and at most two blocks are held at a time."""
+    first_data = HEADER_ROW + 1
+    count = 0
+    for block in blocks:
+        rendered, key = None, None
+        if block.fingerprint is not None and cache.directory is not None:
+            key = _key(layout, block.fingerprint, first_data + count)
+            rendered = cache.get(key)
+        fresh = rendered is None
+        if rendered is None:
+            rendered = _render_block(renderer, block.chunks(), first_data + count, count + 1, pool)
+        count += rendered.rows
+        yield block, key, rendered, fresh
+
+
+def _shareable(blocks: Sequence[ProjectBlock]) -> bool:
+    """Whether workers may render some of these blocks: there are workers to be had, more than
+    one block, every block says how many rows it has and where another process finds them."""
+    return (
+        len(blocks) > 1
+        and all(b.rows is not None and b.source is not None for b in blocks)
+        and sum(b.rows or 0 for b in blocks) >= SHARED_MIN_ROWS
+        and render_pool.worker_count() > 0
+    )
+
+
+@dataclass(frozen=True)
+class BlockJob:
+    """A block for a worker: where its rows are, where it starts in the list, and the layout digest
+    the worker must find for its own renderer (else its bytes could differ from this process's)."""
+
+    source: BlockSource
+    reference_dir: str
+    layout: str
+    first_row: int
+    first_number: int
+
+
+def _render_shared(
+    blocks: Sequence[ProjectBlock],
+    renderer: _Renderer,
+    cache: BlockCache,
+    layout: str,
+    pool: ThreadPoolExecutor,
+) -> list[Made] | None:
+    """The blocks, those not in the cache rendered by the workers and by this process at once: this
+    one from the first block on, the workers from the last one back. Each block's place comes from
+    the row counts known beforehand; None when a block rendered another number of rows (a load
+    raced with the report), for the caller to render everything in order instead.
+
+    A worker's block is used only as it came: one the worker could not render (an error, a broken
+    pool) or that needed a style of its own (a value of an unusual type) is rendered here.
+    """
+    first_data = HEADER_ROW + 1
+    reference_dir = str(renderer.names.ref.directory)
+    jobs: list[BlockJob] = []
+    keys: list[str | None] = []
+    made: list[Made | None] = []
+    count = 0
+    for block in blocks:
+        key = _key(layout, block.fingerprint, first_data + count) if block.fingerprint else None
+        cached = cache.get(key) if key is not None and cache.directory is not None else None
+        keys.append(key)
+        made.append((block, key, cached, False) if cached is not None else None)
+        jobs.append(BlockJob(block.source, reference_dir, layout, first_data + count, count + 1))  # type: ignore[arg-type]
+        count += cached.rows if cached is not None else block.rows  # type: ignore[operator]
+    todo = collections.deque(i for i, m in enumerate(made) if m is None)
+    workers = render_pool.shared_pool() if len(todo) > 1 else None
+    running: dict[Future[Rendered], int] = {}
+
+    def here(i: int) -> None:
+        job = jobs[i]
+        rendered = _render_block(renderer, blocks[i].chunks(), job.first_row, job.first_number, pool)
+        made[i] = (blocks[i], keys[i], rendered, True)
+
+    def send() -> None:
+        nonlocal workers
+        while workers is not None and len(todo) > 1 and len(running) < 2 * render_pool.workers_started():
+            i = todo.pop()
+            try:
+                running[workers.submit(render_elsewhere, jobs[i])] = i
+            except RuntimeError:  # a broken or shut-down pool: this process renders the rest
+                todo.append(i)
+                render_pool.discard()
+                workers = None
+
+    def take(futures: Iterable[Future[Rendered]]) -> None:
+        for future in futures:
+            i = running.pop(future)
+            try:
+                rendered = future.result()
+            except Exception:  # the worker failed (or died): rendered here
+                if isinstance(future.exception(), BrokenProcessPool):
+                    render_pool.discard()
+                here(i)
+                continue
+            if rendered.cacheable:
+                made[i] = (blocks[i], keys[i], rendered, True)
+            else:
+                here(i)
+
+    send()
+    while todo:
+        here(todo.popleft())
+        take([f for f in list(running) if f.done()])
+        send()
+    take(as_completed(list(running)))
+    out = [m for m in made if m is not None]
+    if any(rendered.rows != block.rows for block, _, rendered, fresh in out if fresh):
+        for _, _, rendered, _ in out:
+            rendered.settle()  # let its compressions finish before they are dropped
+        return None
+    return out
+
+
+def render_elsewhere(job: BlockJob) -> Rendered:
+    """Runs in a worker (:mod:`kc_pipeline.report.render_pool`): the block, compressed, as the
+    report's process would render it."""
+    renderer = _worker_renderer(job.reference_dir, job.layout)
+    engine = _worker_engine(job.source.url)
+    rows = WarehouseProjects(engine, job.source.year, job.source.year, job.source.unit_code)
+    with collector.paused(), ThreadPoolExecutor(1, thread_name_prefix="kc-report-zlib") as pool:
+        return _render_block(
+            renderer, rows.year_chunks(job.source.year), job.first_row, job.first_number, pool
+        ).settle()
+
+
+@functools.cache
+def _worker_renderer(reference_dir: str, layout: str) -> _Renderer:
+    """A renderer on a workbook of the list's styles alone, registered first as in the report's, so
+    with the same ids; its names from the same reference data, checked by the layout digest."""
+    from kc_pipeline.reference import load_reference
+
+    wb = Workbook(write_only=True)
+    styles = register_styles(wb)
+    names = Names(load_reference(Path(reference_dir)))
+    if _layout_digest(names, styles) != layout:
+        raise RuntimeError("the worker's layout differs from the report's (code or reference data changed)")
+    return _Renderer(Sheet(wb, SHEET, "", ""), names)
+
+
+@functools.cache
+def _worker_engine(url: str) -> Engine:
+    from kc_pipeline.warehouse.engine import make_engine
+
+    return make_engine(url)
+
+
 # ------------------------------------------------------------------------------------------- cache
 
 
@@ -502,40 +688,38 @@ class ProjectList:
         sheet.caps = {index: column.max_width for index, column in enumerate(COLUMNS, 1)}
         renderer = _Renderer(sheet, self.names)
         cache = BlockCache(data.cache_dir)
-        layout = _layout_digest(self.names, self.styles) if data.cache_dir is not None else ""
+        blocks = data.project_blocks()
+        shared = _shareable(blocks)
+        layout = _layout_digest(self.names, self.styles) if data.cache_dir is not None or shared else ""
+        made = _render_shared(blocks, renderer, cache, layout, pool) if shared else None
+        if made is None:
+            made = _render_in_order(blocks, renderer, cache, layout, pool)
         pieces = PieceSpool(spool)
         width = len(COLUMNS)
         lengths, sampled = [-1] * width, [-1] * width
         wrapped, totals = [False] * width, [0] * len(SUMMED)
-        first_data = HEADER_ROW + 1
         count = 0
-        pending: list[tuple[ProjectBlock, str | None, Rendered, bool]] = []
 
-        def settle() -> None:
-            block, key, rendered, fresh = pending.pop()
+        def place(block: ProjectBlock, key: str | None, rendered: Rendered, fresh: bool) -> None:
             rendered.settle()
             if fresh and key is not None and rendered.cacheable and _unchanged(block):
                 cache.put(key, rendered)
             pieces.add(rendered.crc, rendered.size, rendered.data)
+            rendered.data = b""  # in the spool now
 
-        for block in data.project_blocks():
-            rendered, key = None, None
-            if block.fingerprint is not None and data.cache_dir is not None:
-                key = _key(layout, block.fingerprint, first_data + count)
-                rendered = cache.get(key)
-            fresh = rendered is None
-            if rendered is None:
-                rendered = _render_block(renderer, block.chunks(), first_data + count, count + 1, pool)
-            if pending:
-                settle()  # the previous block: compressed while this one was rendered
-            pending.append((block, key, rendered, fresh))
+        previous: Made | None = None
+        for item in made:  # each block placed once the next is made: its compression ran meanwhile
+            if previous is not None:
+                place(*previous)
+            previous = item
+            rendered = item[2]
             count += rendered.rows
             _merge(lengths, rendered.lengths)
             _merge(sampled, rendered.sampled)
             wrapped = [a or b for a, b in zip(wrapped, rendered.wrapped, strict=True)]
             totals = [a + b for a, b in zip(totals, rendered.totals, strict=True)]
-        if pending:
-            settle()
+        if previous is not None:
+            place(*previous)
         self.part = self._finish(sheet, pieces, count, lengths, sampled, wrapped, totals)
         cache.prune()
 

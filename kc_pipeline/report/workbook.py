@@ -30,7 +30,7 @@ from decimal import Decimal
 from functools import lru_cache
 from numbers import Integral, Real
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from kc_pipeline.report.data import LISTING_FIELDS, ReportData
 from kc_pipeline.report.package import write_package
+
+if TYPE_CHECKING:
+    from kc_pipeline.reference import Reference as ReferenceData
 
 # Number formats: one per kind of quantity, the same on every sheet.
 VND = "#,##0"  # đồng
@@ -635,8 +638,8 @@ def _year(value: object) -> int | None:
 class Names:
     """Codes to the Vietnamese names staff read; an unknown code shows as itself, never as a blank."""
 
-    def __init__(self, data: ReportData) -> None:
-        self.ref = data.reference
+    def __init__(self, reference: ReferenceData) -> None:
+        self.ref = reference
 
     def unit(self, code: object) -> str:
         unit = self.ref.units.get(_code(code))
@@ -1158,7 +1161,7 @@ def write_workbook(data: ReportData, path: Path) -> None:
     """
     from kc_pipeline.report.listing import ProjectList  # it builds on this module
 
-    names = Names(data)
+    names = Names(data.reference)
     wb = Workbook(write_only=True)
     listing = ProjectList(wb, data, names)  # its styles first: their ids must not depend on the rest
     _summary_sheet(wb, data, names)

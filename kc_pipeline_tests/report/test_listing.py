@@ -5,15 +5,18 @@ report, changes the warehouse the way a nightly load does, writes it again, and 
 report written from scratch, part by part of the package.
 """
 
+import dataclasses
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 from sqlalchemy import Engine
 
-from kc_pipeline.report import listing
+from kc_pipeline.report import listing, render_pool
 from kc_pipeline.report.data import ReportData
 from kc_pipeline.report.package import crc32_combine
 from kc_pipeline.report.writer import write_report
@@ -167,3 +170,99 @@ def test_a_rebuilt_warehouse_with_the_same_ids_never_reuses_the_old_years(tmp_pa
         assert written[-1] == fresh(data, tmp_path, f"scratch-{name}")
         engine.dispose()
     assert written[0] != written[1]
+
+
+# ------------------------------------------------------------------------- years rendered by workers
+
+
+def failing_render(job: listing.BlockJob) -> listing.Rendered:
+    """Runs in a worker, in place of ``listing.render_elsewhere``: a worker that fails."""
+    raise RuntimeError("the worker failed")
+
+
+def own_style_render(job: listing.BlockJob) -> listing.Rendered:
+    """Runs in a worker: a block that took a style outside the list's own set (an unusual value)."""
+    return dataclasses.replace(listing.render_elsewhere(job), cacheable=False)
+
+
+@pytest.fixture
+def shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One worker beside this process, whatever the machine, and even for a small list."""
+    monkeypatch.setenv("KC_REPORT_WORKERS", "1")
+    monkeypatch.setattr(listing, "SHARED_MIN_ROWS", 0)
+    render_pool.discard()
+    yield
+    render_pool.discard()
+
+
+def alone(data: ReportData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The report written by this process alone, with an empty cache."""
+    with monkeypatch.context() as m:
+        m.setenv("KC_REPORT_WORKERS", "0")
+        render_pool.discard()
+        written = fresh(data, tmp_path, "alone")
+    render_pool.discard()
+    return written
+
+
+def test_years_rendered_by_a_worker_give_the_bytes_this_process_gives(
+    warehouse_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: None
+) -> None:
+    build(warehouse_engine, tmp_path)
+    data = report(warehouse_engine, 2021, 2023)
+    expected = alone(data, tmp_path, monkeypatch)
+    renders = Renders(monkeypatch)
+    out = tmp_path / "reports"
+    written = write_report(data, out)
+    assert renders.first_rows == [4]  # 2021 here; 2022 and 2023 by the worker
+    assert parts(written.workbook) == expected
+    # The worker's years are cached as this process's are: the next report renders nothing.
+    assert len(list((out.parent / ".reports-cache").rglob("*.blk"))) == len(YEARS)
+    renders.first_rows.clear()
+    assert parts(write_report(data, out).workbook) == expected
+    assert renders.first_rows == []
+
+
+@pytest.mark.parametrize("worker", [failing_render, own_style_render], ids=["fails", "own_style"])
+def test_a_year_the_worker_could_not_render_as_this_process_would_is_rendered_here(
+    warehouse_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: None, worker: Any
+) -> None:
+    build(warehouse_engine, tmp_path)
+    data = report(warehouse_engine, 2021, 2023)
+    expected = alone(data, tmp_path, monkeypatch)
+    monkeypatch.setattr(listing, "render_elsewhere", worker)
+    renders = Renders(monkeypatch)
+    written = write_report(data, tmp_path / "reports")
+    assert sorted(renders.first_rows) == [4, 7, 10]
+    assert parts(written.workbook) == expected
+
+
+def test_rows_that_moved_while_the_workers_read_are_rendered_again_in_order(
+    warehouse_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: None
+) -> None:
+    """The blocks' places come from row counts taken before reading; a load between the two (here:
+    counts one row too high) must not leave a gap or an overlap in the list."""
+    build(warehouse_engine, tmp_path)
+    data = report(warehouse_engine, 2021, 2023)
+    expected = alone(data, tmp_path, monkeypatch)
+    real = ReportData.project_blocks
+    monkeypatch.setattr(
+        ReportData,
+        "project_blocks",
+        lambda self: [dataclasses.replace(b, rows=b.rows + 1) for b in real(self)],
+    )
+    renders = Renders(monkeypatch)
+    written = write_report(data, tmp_path / "reports")
+    assert renders.first_rows == [4, 4, 7, 10]  # the shared attempt's first year, then all in order
+    assert parts(written.workbook) == expected
+
+
+def test_an_in_memory_warehouse_is_rendered_in_this_process_alone() -> None:
+    from kc_pipeline.report.data import shareable_url
+    from kc_pipeline.warehouse.engine import make_engine
+
+    assert shareable_url(make_engine("sqlite://")) is None
+    assert shareable_url(make_engine("sqlite:///:memory:")) is None
+    assert shareable_url(make_engine("sqlite:///kc.sqlite")) == "sqlite:///kc.sqlite"
+    url = "postgresql+psycopg://kc:s3cret@db.example:5432/kc"
+    assert shareable_url(make_engine(url)) == url  # the worker needs the password too
