@@ -137,6 +137,14 @@ def _plan(incoming: Path, url: str, full: bool) -> Any:
         engine.dispose()
 
 
+def _spare_core() -> bool:
+    """Whether this process may run on more than one core (then GX's import costs the plan nothing)."""
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except AttributeError:  # not on Linux
+        return (os.cpu_count() or 1) > 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The run, with automatic collection paused throughout (:mod:`kc_pipeline.collector`): the
     runner collects what each chunk left in cycles itself, and the collections the imports of
@@ -150,12 +158,20 @@ def _run(args: argparse.Namespace) -> int:
 
     incoming = Path(args.incoming).resolve()
     url = args.warehouse or default_warehouse_url()
+    # GX loads in its own process while this one plans, imports Dagster and reads: on a nightly run
+    # its import is the longest wait before validation, so it starts before the plan, on a core of
+    # its own, and is stopped if the plan finds nothing to do.
+    if _spare_core():
+        gx_service.start()
     plan = _plan(incoming, url, args.full)
     if plan is not None and plan.idle:  # nothing changed: no Dagster, no GX, nothing read or written
+        gx_service.stop()
         plan.fingerprints.save(plan.files)
         return _print_run(args, url, True, None, [], plan.unchanged, [], [])
     if plan is None or plan.dirty:
-        gx_service.start()  # GX loads in its own process while Dagster is imported and files read
+        gx_service.start()  # unless it runs already
+    else:
+        gx_service.stop()  # only the out_* tables and the report to make: nothing to validate
 
     from kc_pipeline.defs.resources import DropFolder
     from kc_pipeline.defs.runner import run_pipeline

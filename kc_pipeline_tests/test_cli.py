@@ -153,7 +153,8 @@ def test_validate_is_a_dry_run_with_exit_codes(tmp_path: Path, capsys: pytest.Ca
 
 def test_a_run_with_nothing_changed_imports_neither_dagster_nor_gx(tmp_path: Path) -> None:
     """The second run finds every unit-year loaded and the out_* tables current: it answers from the
-    plan alone, in a fresh process that never imports Dagster or GX and starts no GX service."""
+    plan alone, in a fresh process that never imports Dagster or GX and leaves no GX service
+    running (one started beside the plan is stopped; see the next test)."""
     import os
     import subprocess
     import sys
@@ -183,3 +184,42 @@ def test_a_run_with_nothing_changed_imports_neither_dagster_nor_gx(tmp_path: Pat
     again, imported = run()
     assert again == first | {"runs": [], "files": [], "loads": [], "unchanged_unit_years": 1}
     assert imported == {"code": 0, "dagster": False, "gx": False, "service": False}
+
+
+@pytest.mark.parametrize("spare_core", [True, False])
+def test_gx_loads_beside_the_plan_when_a_core_is_free_and_stops_when_nothing_changed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    spare_core: bool,
+) -> None:
+    """GX's import is a nightly run's longest wait before validation: with a core to spare it runs
+    while this process plans. Without one it would only slow the plan, so it waits for the plan."""
+    from kc_pipeline import cli
+    from kc_pipeline.validate import gx_service
+
+    incoming = tmp_path / "incoming"
+    write_district_file(incoming / "2023" / "phu-binh" / "x.xlsx", "UBND HUYỆN PHÚ BÌNH", 2023, 3)
+    warehouse = f"sqlite:///{tmp_path / 'kc.sqlite'}"
+    monkeypatch.setenv("KC_STAGING_DIR", str(tmp_path / "staging"))
+    monkeypatch.setenv("KC_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.setattr(cli, "_spare_core", lambda: spare_core)
+    running_while_planning: list[bool] = []
+    real_plan = cli._plan
+
+    def plan(*args: object) -> object:
+        running_while_planning.append(gx_service.running())
+        return real_plan(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "_plan", plan)
+    files = []
+    try:
+        for _ in range(2):  # the first run loads the file; the second finds nothing changed
+            gx_service.stop()  # each run is a process of its own
+            assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse, "--json"]) == 0
+            files.append(len(json.loads(capsys.readouterr().out)["files"]))
+        assert running_while_planning == [spare_core, spare_core]
+        assert not gx_service.running()  # stopped by the run that found nothing to do, or never started
+    finally:
+        gx_service.stop()
+    assert files == [1, 0]

@@ -3,7 +3,8 @@
 Why: importing GX and building its context takes two to three seconds of CPU, more than the rest
 of a one-file nightly run. A thread cannot hide that, since it holds the interpreter lock the run's
 own Python needs; a second process, on the machine's other core, can. ``kc-pipeline run`` calls
-:func:`start` as soon as its plan shows work to do, before Dagster is imported; by the time rows
+:func:`start` before it plans (and :func:`stop` if the plan finds nothing to do), or, with no core
+to spare, as soon as its plan shows work, before Dagster is imported; by the time rows
 reach validation GX is loaded there: :func:`gx_suite.start_suite` sends it the columns the suite
 reads, the validator runs its rules while GX works, then collects the failures.
 
