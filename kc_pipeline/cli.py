@@ -182,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
         staging_dir=str(paths.staging_dir()),
         reference_dir=str(paths.reference_dir()),
     )
-    report = run_pipeline(drop, Warehouse(url=url), full=args.full, plan=plan)
+    report = run_pipeline(drop, Warehouse(url=url), full=args.full, plan=plan, release=True)
     lines = report.files
     verdicts = {v["path"]: v for v in report.verdicts}
     for line in lines:
