@@ -139,10 +139,9 @@ def _plan(incoming: Path, url: str, full: bool) -> Any:
 
 def _spare_core() -> bool:
     """Whether this process may run on more than one core (then GX's import costs the plan nothing)."""
-    try:
-        return len(os.sched_getaffinity(0)) > 1
-    except AttributeError:  # not on Linux
-        return (os.cpu_count() or 1) > 1
+    from kc_pipeline.processes import usable_cores
+
+    return usable_cores() > 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal
 
-from kc_pipeline import collector, orphans
+from kc_pipeline import collector, processes
 
 # The fork server imports these once; each worker forked from it starts with the reader loaded.
 PRELOAD = ["kc_pipeline.ingest.sandbox_preload"]
@@ -160,7 +160,7 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; it will close our pipe
     _limit(memory_bytes)
     _lower_priority(WORKER_NICENESS)
-    orphans.end_with(parent_pid)  # the parent cannot collect our result any more
+    processes.end_with(parent_pid)  # the parent cannot collect our result any more
     conn.send_bytes(_READY)
     while True:
         try:

@@ -427,15 +427,23 @@ def _render_in_order(
     first_data = HEADER_ROW + 1
     count = 0
     for block in blocks:
-        rendered, key = None, None
-        if block.fingerprint is not None and cache.directory is not None:
-            key = _key(layout, block.fingerprint, first_data + count)
-            rendered = cache.get(key)
+        key, rendered = _from_cache(cache, layout, block, first_data + count)
         fresh = rendered is None
         if rendered is None:
             rendered = _render_block(renderer, block.chunks(), first_data + count, count + 1, pool)
         count += rendered.rows
         yield block, key, rendered, fresh
+
+
+def _from_cache(
+    cache: BlockCache, layout: str, block: ProjectBlock, first_row: int
+) -> tuple[str | None, Rendered | None]:
+    """The block's cache key at ``first_row`` (None when it cannot be cached) and its cached
+    rendering, if any."""
+    if block.fingerprint is None or cache.directory is None:
+        return None, None
+    key = _key(layout, block.fingerprint, first_row)
+    return key, cache.get(key)
 
 
 def _shareable(blocks: Sequence[ProjectBlock]) -> bool:
@@ -483,8 +491,7 @@ def _render_shared(
     made: list[Made | None] = []
     count = 0
     for block in blocks:
-        key = _key(layout, block.fingerprint, first_data + count) if block.fingerprint else None
-        cached = cache.get(key) if key is not None and cache.directory is not None else None
+        key, cached = _from_cache(cache, layout, block, first_data + count)
         keys.append(key)
         made.append((block, key, cached, False) if cached is not None else None)
         jobs.append(BlockJob(block.source, reference_dir, layout, first_data + count, count + 1))  # type: ignore[arg-type]

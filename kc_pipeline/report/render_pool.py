@@ -22,7 +22,7 @@ import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from kc_pipeline import orphans
+from kc_pipeline import processes
 
 # The module whose functions the workers run; importing it is most of a worker's start-up.
 _WORKER_MODULE = "kc_pipeline.report.listing"
@@ -39,11 +39,7 @@ def worker_count() -> int:
             return max(0, int(setting))
         except ValueError:
             pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(0, cores - 1)
+    return max(0, processes.usable_cores() - 1)
 
 
 def shared_pool() -> ProcessPoolExecutor | None:
@@ -94,7 +90,7 @@ def discard() -> None:
 
 def _start_worker(parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the caller, which ends the workers
-    orphans.end_with(parent_pid)
+    processes.end_with(parent_pid)
 
 
 def _import_worker_module() -> None:

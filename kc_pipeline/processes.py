@@ -1,4 +1,4 @@
-"""Worker processes end with the process that started them.
+"""Worker processes: how many cores they may have, and that they end with the process that started them.
 
 A worker waiting for its next job never learns that its caller died (a SIGKILL runs no exit
 handler), and one started through a fork server is the server's child, not the caller's. Left
@@ -12,6 +12,14 @@ import os
 import select
 import threading
 import time
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def end_with(caller_pid: int, interval_s: float = 1.0) -> None:
