@@ -228,22 +228,25 @@ class Reference:
     def _row_rules_by_word(
         self,
     ) -> tuple[dict[str, tuple[tuple[int, RowRule], ...]], tuple[tuple[int, RowRule], ...]]:
-        """Prefix/exact rules keyed by their first word; regex rules apart (they are tried on every row)."""
+        """Prefix/exact rules keyed by their first word; regex and mark rules apart (they are tried
+        on every row)."""
         by_word: dict[str, list[tuple[int, RowRule]]] = {}
         regexes: list[tuple[int, RowRule]] = []
         for order, rule in enumerate(self.row_rules):
-            if rule.match == "regex":
+            if rule.match in ("regex", "mark"):
                 regexes.append((order, rule))
             else:
                 by_word.setdefault(fold(rule.pattern).split(" ")[0], []).append((order, rule))
         return {k: tuple(v) for k, v in by_word.items()}, tuple(regexes)
 
-    def row_rule(self, folded_text: str) -> str | None:
-        """Name of the first row rule matching a row's folded label, in file order."""
+    def row_rule(self, folded_text: str, lead: str = "") -> str | None:
+        """Name of the first row rule matching a row's folded label, in file order. ``lead`` is
+        what the label has before its first letter or digit ("*"), which folding drops: rules of
+        kind ``mark`` match it."""
         by_word, regexes = self._row_rules_by_word
         candidates = by_word.get(folded_text.split(" ", 1)[0], ())
         for _, rule in sorted((*candidates, *regexes), key=lambda pair: pair[0]):
-            if rule.matches(folded_text):
+            if rule.matches(lead if rule.match == "mark" else folded_text):
                 return rule.rule
         return None
 
@@ -357,6 +360,11 @@ def _row_rule_matcher(rows: _Rows, line: int, match: str, pattern: str) -> Calla
         except re.error as exc:
             raise rows.fail(line, f"bad regex {pattern!r}: {exc}") from None
         return lambda text: rx.search(text) is not None
+    if match == "mark":  # among the marks before the label's first letter or digit ("(*)")
+        mark = "".join(pattern.split())
+        if not mark or any(ch.isalnum() for ch in mark):
+            raise rows.fail(line, f"a mark pattern is punctuation only, got {pattern!r}")
+        return lambda lead: mark in lead
     folded = fold(pattern)
     if not folded:
         raise rows.fail(line, "pattern is empty after folding")
@@ -365,7 +373,7 @@ def _row_rule_matcher(rows: _Rows, line: int, match: str, pattern: str) -> Calla
     if match == "prefix":
         prefix = folded + " "
         return lambda text: text == folded or text.startswith(prefix)
-    raise rows.fail(line, f"match must be prefix, exact or regex, got {match!r}")
+    raise rows.fail(line, f"match must be prefix, exact, regex or mark, got {match!r}")
 
 
 def load_reference(directory: Path | None = None) -> Reference:

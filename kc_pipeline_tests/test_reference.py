@@ -124,9 +124,14 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str | int]] = {
         "linkage_clusters,",
     ),
     "bad regex": (
-        edit("row_rules.csv", lambda t: t.replace("note,regex,^\\*,", "note,regex,^(\\*,", 1)),
+        edit("row_rules.csv", lambda t: t.replace('signature,regex,"^', 'signature,regex,"^(', 1)),
         "row_rules.csv",
-        "note,regex,^(",
+        'signature,regex,"^(',
+    ),
+    "letter in a mark rule": (
+        edit("row_rules.csv", lambda t: t + "note,mark,*a,Marks are punctuation only\n"),
+        "row_rules.csv",
+        "note,mark,*a",
     ),
     "unknown match kind": (
         edit("row_rules.csv", lambda t: t + "note,glob,abc*,Glob patterns are not supported\n"),
@@ -201,7 +206,7 @@ def test_a_fixed_copy_loads_again(tmp_path: Path) -> None:
     directory = shutil.copytree(reference_dir(), tmp_path / "reference")
     path = directory / "row_rules.csv"
     good = path.read_text(encoding="utf-8")
-    path.write_text(good.replace("note,regex,^\\*,", "note,regex,^(\\*,", 1), encoding="utf-8")
+    path.write_text(good.replace('signature,regex,"^', 'signature,regex,"^(', 1), encoding="utf-8")
     with pytest.raises(ReferenceDataError):
         load_reference(directory)
     path.write_text(good, encoding="utf-8")

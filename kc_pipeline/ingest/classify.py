@@ -132,9 +132,9 @@ def keyword_classifier(index: KeywordIndex) -> _TrieKeywords | KeywordIndex:
 
 
 @_remembered
-def row_rule(folded: str, reference: Reference) -> str | None:
+def row_rule(folded: str, reference: Reference, lead: str = "") -> str | None:
     """:meth:`Reference.row_rule`, remembered: tried on the label of every row."""
-    return reference.row_rule(folded)
+    return reference.row_rule(folded, lead)
 
 
 @_remembered

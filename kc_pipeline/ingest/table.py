@@ -40,6 +40,8 @@ _ROW_TEXT_FIELDS = (*TEXT_FIELDS, "funding_source", "programme", "activity", "se
 # Cell types kept as they are in ``raw`` (anything else goes through :func:`_json_value`).
 _PLAIN = frozenset({str, float, int, bool})
 _HEADER_WORDS = frozenset({"stt", "tt"})
+_PROJECT_NUMBER = re.compile(r"\d{1,4}[.)]?")
+_LEAD = re.compile(r"[^\w]*")
 # Cell text after :func:`nfc`, remembered: the same commune, unit or activity text comes back on
 # row after row, and the same (identical) string object also pickles once in the worker's result.
 _NFC_MEMO: dict[str, str] = {}
@@ -108,6 +110,16 @@ def _filled(cells: list[Any]) -> list[int]:
     ]
 
 
+def _is_amount(value: Any) -> bool:
+    return value.__class__ in (int, float)
+
+
+def _lead(label: str) -> str:
+    """The marks before a label's first letter or digit ("*", "(*)"), which folding drops: the
+    row rules of kind ``mark`` look at them."""
+    return "" if label[:1].isalnum() else "".join(_LEAD.match(label).group().split())  # type: ignore[union-attr]
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime | dt.time | dt.timedelta):
         return str(value)
@@ -151,6 +163,7 @@ class _SheetReader:
         self.funding_marker: str | None = None
         self.section_marker: str | None = None
         self.footer: IgnoreRule | None = None
+        self.footer_row = 0
 
     def _width(self) -> int:
         return max((len(r) for r in self.grid.rows), default=0)
@@ -297,10 +310,19 @@ class _SheetReader:
                     label,
                 )
             if self.footer is not None:
-                rule = classify.row_rule(fold(label[:80]), ref) if label else None
-                self.footer = rule if rule in ("note", "signature") else self.footer
-                self.ignore(r, self.footer, label)
-                continue
+                if not self._looks_like_project(cells, seq_c, money, party_cols):
+                    rule = classify.row_rule(fold(label[:80]), ref, _lead(label)) if label else None
+                    self.footer = rule if rule in ("note", "signature") else self.footer
+                    self.ignore(r, self.footer, label)
+                    continue
+                self.issue(
+                    "WARN",
+                    "table_resumes_after_footer",
+                    f"row {r + 1} is numbered with amounts or a beneficiary below the {self.footer} line "
+                    f"at row {self.footer_row}; it and the rows under it are read as the table",
+                    r + 1,
+                )
+                self.footer = None
             # A non-empty label that is not a number is the text of a filled cell: then not all are numbers.
             if (
                 len(filled) >= 3
@@ -312,11 +334,14 @@ class _SheetReader:
             if seq_c is not None and filled == [seq_c] and _SEQ_ONLY.match(_text(cells[seq_c])):
                 self.ignore(r, "blank", f"numbered but empty: {label}")
                 continue
-            rule = classify.row_rule(fold(label[:80]), ref) if label else None
+            rule = classify.row_rule(fold(label[:80]), ref, _lead(label)) if label else None
             if rule in ("note", "signature"):
-                self.footer = rule
-                self.ignore(r, rule, label)
-                continue
+                # A project titled like a signature line ("Kế toán ...", "Giám đốc ...") stays a project.
+                if not self._looks_like_project(cells, seq_c, money, party_cols):
+                    self.footer, self.footer_row = rule, r + 1
+                    self.ignore(r, rule, label)
+                    continue
+                rule = None
             if rule in ("subtotal", "total"):
                 self._total(r, cells, rule, label, money)
                 continue
@@ -335,6 +360,23 @@ class _SheetReader:
                 continue
             self._project(r, cells, money, filled)
         return self.out
+
+    @staticmethod
+    def _looks_like_project(
+        cells: list[Any], seq_c: int | None, money: list[tuple[int, str, int]], party_cols: list[int]
+    ) -> bool:
+        """Whether a row a note or signature rule matched has what only project rows have: a project
+        number with amounts or a beneficiary, or, in a table without a number column, amounts as numbers.
+
+        Notes, signatures, date lines and distribution lists are never numbered in the STT column,
+        and carry amounts at most as text ("Trong đó: KCQG 220 triệu")."""
+        n = len(cells)
+        if seq_c is None:
+            return any(c < n and _is_amount(cells[c]) for c, _, _ in money)
+        seq = cells[seq_c] if seq_c < n else ""
+        if not (_is_amount(seq) or (seq.__class__ is str and _PROJECT_NUMBER.fullmatch(seq.strip()))):
+            return False
+        return any(c < n and not _is_empty(cells[c]) for c in (*(c for c, _, _ in money), *party_cols))
 
     def _amounts(self, r: int, cells: list[Any], money: list[tuple[int, str, int]]) -> dict[str, int | None]:
         out: dict[str, int | None] = {}

@@ -491,3 +491,47 @@ def test_read_sheet_on_its_own(tmp_path: Path) -> None:
     assert [(r.title, r.funding_source) for r in outcome.rows] == [("Đào tạo nghề mây tre đan", "KCQG")]
     assert outcome.layout.rows_read == 2
     assert read_sheet(grids[1], reference, SheetContext()) is None
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Kế toán và quản trị doanh nghiệp cho cơ sở công nghiệp nông thôn",
+        "Giám đốc điều hành: đào tạo kỹ năng quản trị",
+        "Xác nhận nguồn gốc sản phẩm chè Tân Cương",
+        "Ghi chú sản phẩm công nghiệp nông thôn tiêu biểu",
+    ],
+)
+def test_a_project_titled_like_a_signature_or_note_stays_a_project(tmp_path: Path, title: str) -> None:
+    rows = [
+        project(1, "Đào tạo nghề mây tre đan", total=150, support=100, counterpart=50),  # 2
+        project(2, title, total=100, support=60, counterpart=40),  # 3
+        project(3, "Công nhận làng nghề chè Khuôn Gà", total=50, support=50, counterpart=0),  # 4
+        ["", "Tổng cộng", "", "", 300, 210, 90],  # 5
+        ["", "NGƯỜI LẬP BIỂU", "", "", "", "TRƯỞNG PHÒNG"],  # 6
+    ]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", rows=rows))
+    assert [r.source_row for r in result.rows] == [2, 3, 4]
+    assert [(t.kind, t.source_row) for t in result.totals] == [("total", 5)]
+    assert ignored_rules(result)[6] == "signature"
+    assert "table_resumes_after_footer" not in codes(result)
+
+
+def test_a_footnote_inside_the_table_does_not_hide_the_projects_below_it(tmp_path: Path) -> None:
+    rows = [
+        project(1, "Đào tạo nghề mây tre đan", total=150, support=100, counterpart=50),  # 2
+        ["", "* Các đề án bổ sung theo Quyết định số 12/QĐ-UBND"],  # 3
+        project(2, "Hỗ trợ ứng dụng máy sao chè", total=200, support=120, counterpart=80),  # 4
+        project(3, "Công nhận làng nghề chè Khuôn Gà", total=50, support=50, counterpart=0),  # 5
+        ["", "Tổng cộng", "", "", 400, 270, 130],  # 6
+        ["", "(*) Số liệu tạm tính"],  # 7
+        ["", "Đại Từ, ngày 10 tháng 01 năm 2021"],  # 8
+    ]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", rows=rows))
+    assert [r.source_row for r in result.rows] == [2, 4, 5]
+    assert [(t.kind, t.source_row) for t in result.totals] == [("total", 6)]
+    rules = ignored_rules(result)
+    assert (rules[3], rules[7], rules[8]) == ("note", "note", "signature")
+    resumed = issue(result, "table_resumes_after_footer")
+    assert resumed.severity == "WARN" and resumed.source_row == 4
+
