@@ -639,6 +639,16 @@ class _SheetReader:
                     r + 1,
                     value=funding_text,
                 )
+            elif self.funding and row.funding_source != self.funding:
+                where = "sheet" if self.funding_from_sheet else "section"
+                self.issue(
+                    "WARN",
+                    "funding_source_mismatch",
+                    f"the funding source column says {row.funding_source} ('{funding_text}') but the row "
+                    f"is in a {self.funding} {where}; the column is kept",
+                    r + 1,
+                    value=funding_text,
+                )
         elif self.funding:
             row.funding_source = self.funding
             row.inferred.append("funding_source")

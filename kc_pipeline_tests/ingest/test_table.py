@@ -535,3 +535,16 @@ def test_a_footnote_inside_the_table_does_not_hide_the_projects_below_it(tmp_pat
     resumed = issue(result, "table_resumes_after_footer")
     assert resumed.severity == "WARN" and resumed.source_row == 4
 
+
+def test_a_funding_column_that_contradicts_its_section_is_warned(tmp_path: Path) -> None:
+    header = ["STT", "Tên đề án", "Nguồn kinh phí", "Tổng kinh phí (triệu đồng)"]
+    rows = [
+        ["I", "KHUYẾN CÔNG ĐỊA PHƯƠNG"],  # 2
+        [1, "Đào tạo nghề mây tre đan", "Tỉnh", 100],  # 3
+        [2, "Hỗ trợ ứng dụng máy sao chè", "TW", 200],  # 4: says national under the provincial section
+    ]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", header_rows=[header], rows=rows))
+    assert [r.funding_source for r in result.rows] == ["KCDP", "KCQG"]
+    mismatch = issue(result, "funding_source_mismatch")
+    assert (mismatch.severity, mismatch.source_row, mismatch.value) == ("WARN", 4, "TW")
+    assert "KCQG" in mismatch.message and "KCDP section" in mismatch.message
