@@ -24,8 +24,8 @@ PLACEHOLDERS = frozenset({"projects", "trainees", "models", "clusters", "support
 
 
 def count(n: int) -> str:
-    """Counts under ten with two digits, as the seed writes them ("09 đề án")."""
-    return f"{n:02d}" if 0 <= n < 10 else f"{n:,}".replace(",", ".")
+    """Counts from one to nine with two digits, as the seed writes them ("09 đề án"); zero as "0"."""
+    return f"{n:02d}" if 0 < n < 10 else f"{n:,}".replace(",", ".")
 
 
 def trieu(vnd: int | float) -> str:
@@ -120,11 +120,12 @@ def narrative(data: ReportData) -> str:
     for paragraph in funding_paragraphs(data, load_phrases(data.reference.directory)):
         lines += [paragraph, ""]
     totals = data.summary
+    trainees = int(totals["trainees"].sum())
     lines.append(
         f"Tổng cộng: {count(int(totals['projects'].sum()))} đề án, kinh phí khuyến công hỗ trợ "
         f"{trieu(int(totals['support_vnd'].sum()))} triệu đồng, kinh phí đối ứng của các cơ sở "
-        f"{trieu(int(totals['counterpart_vnd'].sum()))} triệu đồng; đào tạo cho "
-        f"{count(int(totals['trainees'].sum()))} lao động, học viên."
+        f"{trieu(int(totals['counterpart_vnd'].sum()))} triệu đồng"
+        + (f"; đào tạo cho {count(trainees)} lao động, học viên." if trainees else ".")
     )
     lines.append("")
     by_year = totals.groupby("year")[["projects", "support_vnd"]].sum()

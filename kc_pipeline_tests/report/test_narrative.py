@@ -64,6 +64,16 @@ def test_numbers_and_wording_follow_the_seed(warehouse_engine: Engine, tmp_path:
     )
     assert text.index("Khuyến công địa phương") < text.index("Khuyến công quốc gia")
     assert "năm sau cao hơn năm trước" not in text  # one year: nothing to compare
+    assert "đối ứng của các cơ sở 200,5 triệu đồng; đào tạo cho 125 lao động, học viên." in text
+
+
+def test_the_total_line_names_no_training_when_nobody_was_trained(
+    warehouse_engine: Engine, tmp_path: Path
+) -> None:
+    load(warehouse_engine, tmp_path, 2021, [project(1, MACHINE + " 1", 100_000_000)])
+    text = narrative(report(warehouse_engine, 2021, 2021))
+    total = next(line for line in text.splitlines() if line.startswith("Tổng cộng:"))
+    assert total.endswith("triệu đồng.") and "lao động" not in total and " 00 " not in text
 
 
 def test_every_count_in_the_narrative_matches_the_summary(warehouse_engine: Engine, tmp_path: Path) -> None:
@@ -123,7 +133,7 @@ def test_the_trend_sentence_is_written_only_when_the_data_bear_it_out(
 
 
 def test_counts_under_ten_have_two_digits_and_money_is_vietnamese() -> None:
-    assert [count(n) for n in (0, 6, 9, 10, 146, 1250)] == ["00", "06", "09", "10", "146", "1.250"]
+    assert [count(n) for n in (0, 1, 6, 9, 10, 146, 1250)] == ["0", "01", "06", "09", "10", "146", "1.250"]
     assert (
         trieu(13_947_100_000) == "13.947,1" and trieu(200_000_000) == "200" and trieu(150_500_000) == "150,5"
     )
