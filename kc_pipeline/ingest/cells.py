@@ -3,7 +3,8 @@
 python-calamine (Rust) reads values and merged ranges and computes each sheet's extent from its
 cells, never from the declared ``<dimension>``. It knows nothing of fonts, so a workbook whose
 styles name a legacy Vietnamese font (TCVN3 ``.Vn*`` or ``VNI-*``) has its cell formats read from
-the XML (:mod:`kc_pipeline.ingest.styles`), and only the cells whose font is legacy are converted.
+the XML (:mod:`kc_pipeline.ingest.styles`), and only the cells whose font is legacy are converted,
+unless most cells of the sheet in that font show it holds Unicode (:func:`_decode_legacy`).
 
 Before calamine sees a workbook, every sheet is inflated once here: a damaged part fails its
 checksum (``corrupt_zip_entry``), and a sheet whose dense grid would be huge is refused
@@ -20,7 +21,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 from xml.parsers import expat
 
 import python_calamine as calamine
@@ -31,6 +32,7 @@ from kc_pipeline.ingest.sniff import DEFAULT_LIMITS, UnreadableWorkbook, ZipLimi
 # Vietnamese letters and tone marks outside Latin-1: legacy text is stored as cp1252 characters and never
 # holds them, so a cell that does is Unicode typed or pasted into a legacy-font cell, and is kept as is.
 _UNICODE_ONLY_VI = re.compile("[ăĂđĐĩĨũŨơƠưƯ\u0300-\u0323\u1ea0-\u1ef9]")
+_UNICODE, _LEGACY, _EITHER = 0, 1, 2  # what a legacy-font cell's text proves (see _decode_legacy)
 
 Merge = tuple[int, int, int, int]  # 0-based first row, first col, last row, last col (inclusive)
 
@@ -43,6 +45,9 @@ class SheetGrid:
     merges: list[Merge] = field(default_factory=list)
     legacy_encoding: str | None = None
     converted: set[tuple[int, int]] = field(default_factory=set)  # cells decoded from a legacy font
+    # Legacy encoding -> (cells proving Unicode, cells proving legacy code, cells kept that decoding would
+    # have changed), for each legacy font whose cells the vote of _decode_legacy found to hold Unicode.
+    unicode_fonts: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     uncalculated: set[tuple[int, int]] = field(default_factory=set)  # formulas saved without a value
 
 
@@ -204,23 +209,54 @@ def read_grids(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> list[SheetGri
     return grids
 
 
+def _proof(text: str) -> int:
+    """What a legacy-font cell's text proves: Unicode, legacy code, or neither (see _decode_legacy)."""
+    if _UNICODE_ONLY_VI.search(text):
+        return _UNICODE
+    return _LEGACY if legacy_fonts.looks_legacy(text) else _EITHER
+
+
 def _decode_legacy(grid: SheetGrid, cells: dict[tuple[int, int], styles.Legacy]) -> None:
-    """Convert exactly the text cells whose font is a legacy one, and remember which."""
-    encodings: dict[str, int] = {}
+    """Convert the text cells whose font is a legacy one, unless the font holds Unicode; remember which.
+
+    People type Unicode into old templates with ``.VnTime`` still set, and Unicode made only of
+    Latin-1 letters ("HTX Quân Chu", "Bình") is also valid legacy code ("Quõn", "Bỡnh"): the cell
+    alone cannot tell. So the cells of each legacy encoding vote, per sheet: a letter outside Latin-1
+    (``_UNICODE_ONLY_VI``) proves a cell Unicode, code characters Vietnamese never spells
+    (:func:`legacy_fonts.looks_legacy`: "Hîp t¸c", "Thaùi") prove it legacy, the rest could be
+    either. Proven cells are kept or decoded whatever the vote; the undecided follow the majority of
+    the proven ones (a tie is legacy, as the font says). So a TCVN3 sheet with a few pasted Unicode
+    cells is still decoded, and a Unicode sheet in ``.VnTime`` is kept as typed (``unicode_fonts``).
+    """
     rows = grid.rows
-    decoded_texts: dict[tuple[str, str, bool], str] = {}  # the same commune or unit on many rows
+    texts: dict[tuple[str, str, bool], tuple[int, str]] = {}  # the same commune on many rows: done once
+    votes = {encoding: [0, 0, 0] for encoding in get_args(legacy_fonts.LegacyEncoding)}  # by _proof
+    changes: list[tuple[int, int, str, int, str]] = []  # cells that decoding would change
     for (r, c), (encoding, capital) in cells.items():
         if r >= len(rows) or c >= len(rows[r]):
             continue
         value = rows[r][c]
-        if not isinstance(value, str) or not value or _UNICODE_ONLY_VI.search(value):
+        if value.__class__ is not str or not value:
             continue
         key = (value, encoding, capital)
-        decoded = decoded_texts.get(key)
-        if decoded is None:
-            decoded = decoded_texts[key] = legacy_fonts.decode(value, encoding, capital)
+        known = texts.get(key)
+        if known is None:
+            kind = _proof(value)
+            decoded = value if kind == _UNICODE else legacy_fonts.decode(value, encoding, capital)
+            known = texts[key] = (kind, decoded)
+        kind, decoded = known
+        votes[encoding][kind] += 1
         if decoded != value:
+            changes.append((r, c, decoded, kind, encoding))
+    unicode_fonts = {encoding for encoding, (uni, legacy, _) in votes.items() if uni > legacy}
+    kept = dict.fromkeys(unicode_fonts, 0)
+    encodings: dict[str, int] = {}
+    for r, c, decoded, kind, encoding in changes:
+        if kind == _EITHER and encoding in unicode_fonts:
+            kept[encoding] += 1
+        else:
             rows[r][c] = decoded
             grid.converted.add((r, c))
             encodings[encoding] = encodings.get(encoding, 0) + 1
     grid.legacy_encoding = max(encodings, key=encodings.__getitem__) if encodings else None
+    grid.unicode_fonts = {e: (*votes[e][:2], kept[e]) for e in sorted(unicode_fonts)}

@@ -150,6 +150,17 @@ def _read_grids(path: Path, file_id: str, file_type: str, grids: list, reference
                     grid.name,
                 )
             )
+        for encoding, (unicode_cells, legacy_cells, kept) in grid.unicode_fonts.items():
+            result.issues.append(
+                Issue(
+                    "INFO",
+                    "legacy_font_holds_unicode",
+                    f"the {encoding} font holds Unicode typed with the old font still set: {unicode_cells} "
+                    f"cells have letters {encoding} cannot hold, {legacy_cells} look like {encoding} code; "
+                    f"{kept} cells that read either way were kept as typed, not converted",
+                    grid.name,
+                )
+            )
     if not result.sheets:
         result.status = "rejected"
         result.error = "no_table: no sheet has a recognisable table header"

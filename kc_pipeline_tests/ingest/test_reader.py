@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kc_pipeline.ingest.legacy_fonts import encode
+from kc_pipeline.ingest.legacy_fonts import LegacyEncoding, decode, encode
 from kc_pipeline.ingest.model import ReadResult
 from kc_pipeline_tests.builders import HEADER, TITLES, Sheet, project, table_rows, write_table, write_workbook
 from kc_pipeline_tests.checks import codes, ignored_rules, issue, read
@@ -267,6 +267,81 @@ def test_unicode_pasted_into_a_legacy_font_cell_is_left_alone(tmp_path: Path) ->
         ("Hợp tác xã Bình Minh", "tcvn3"),
         ("Cơ sở Bình An", None),
     ]
+
+
+# Unicode of Latin-1 letters only: it reads differently as TCVN3 ("Quõn", "Bỡnh") or VNI ("Hịa", "Cơng").
+EITHER_WAY = ["HTX Quân Chu", "Bình", "Hòa Bình", "Sông Công"]
+LEGACY_FONTS = pytest.mark.parametrize(("font", "encoding"), [(".VnTime", "tcvn3"), ("VNI-Times", "vni")])
+
+
+@LEGACY_FONTS
+def test_unicode_typed_in_a_legacy_font_sheet_is_kept_as_typed(
+    tmp_path: Path, font: str, encoding: LegacyEncoding
+) -> None:
+    """An old template with its font still set, typed in Unicode: most cells have letters the font
+    cannot hold ("ỗ", "ơ"), so the cells that read either way are Unicode too and are not decoded."""
+    rows = [
+        project(1, "Hỗ trợ máy sấy chè", EITHER_WAY[0], "Xã Hùng Sơn"),
+        project(2, "Hỗ trợ máy sao chè", EITHER_WAY[1], EITHER_WAY[2]),
+        project(3, "Đào tạo nghề mây tre đan", "Cơ sở chè Bình Minh", EITHER_WAY[3]),
+    ]
+    path = write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", rows=rows, titles=TITLES, default_font=font)
+    result = read(path)
+    assert [(r.title, r.beneficiary, r.raw["Địa điểm"], r.converted) for r in result.rows] == [
+        ("Hỗ trợ máy sấy chè", "HTX Quân Chu", "Xã Hùng Sơn", None),
+        ("Hỗ trợ máy sao chè", "Bình", "Hòa Bình", None),
+        ("Đào tạo nghề mây tre đan", "Cơ sở chè Bình Minh", "Sông Công", None),
+    ]
+    assert result.sheets[0].legacy_encoding is None
+    assert "legacy_text_converted" not in codes(result)
+    found = issue(result, "legacy_font_holds_unicode")
+    kept = {"tcvn3": 5, "vni": 2}[encoding]  # the texts decoding would change, and "Ghi chú" in TCVN3
+    assert kept == sum(decode(t, encoding) != t for t in [*EITHER_WAY, "Ghi chú"])
+    assert found.severity == "INFO" and f"0 look like {encoding} code; {kept} cells" in found.message
+
+
+@LEGACY_FONTS
+def test_legacy_sheet_with_a_pasted_unicode_cell_is_still_decoded(
+    tmp_path: Path, font: str, encoding: LegacyEncoding
+) -> None:
+    """Text that reads either way ("Hé Vâ Dòng" in TCVN3) follows the sheet's legacy cells."""
+    texts = [
+        ("Đào tạo nghề mây tre đan", "Hợp tác xã Bình Minh", "Xã Hùng Sơn"),
+        ("Hỗ trợ máy sao chè", "Hộ Võ Dũng", "Xã Hòa Bình"),
+        ("Hội chợ triển lãm", "Hộ Lý Văn Bình", "Xã Tân Linh"),
+    ]
+    rows = [project(n, *(encode(t, encoding) for t in row)) for n, row in enumerate(texts, 1)]
+    rows[1][2] = "Cơ sở chè Tân Cương"  # pasted Unicode
+    header = [encode(h, encoding) for h in HEADER]
+    path = write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", [header], rows, default_font=font)
+    result = read(path)
+    assert [(r.title, r.beneficiary, r.raw["Địa điểm"], r.converted) for r in result.rows] == [
+        (*texts[0], encoding),
+        (texts[1][0], "Cơ sở chè Tân Cương", texts[1][2], encoding),
+        (*texts[2], encoding),
+    ]
+    converted = issue(result, "legacy_text_converted").message  # the header but "STT", 8 of the 9 row texts
+    assert converted.startswith(f"15 cells in {encoding} font")
+    assert "legacy_font_holds_unicode" not in codes(result)
+
+
+@LEGACY_FONTS
+def test_legacy_cell_pasted_into_a_unicode_sheet_in_a_legacy_font(
+    tmp_path: Path, font: str, encoding: LegacyEncoding
+) -> None:
+    """The legacy cell is decoded, and the cells that read either way are still kept as typed."""
+    rows = [
+        project(1, "Hỗ trợ máy sấy chè", "HTX Quân Chu", "Hòa Bình"),
+        project(2, encode("Đào tạo nghề mây tre đan", encoding), "Cơ sở chè Bình Minh", "Sông Công"),
+    ]
+    path = write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", rows=rows, titles=TITLES, default_font=font)
+    result = read(path)
+    assert [(r.title, r.beneficiary, r.raw["Địa điểm"], r.converted) for r in result.rows] == [
+        ("Hỗ trợ máy sấy chè", "HTX Quân Chu", "Hòa Bình", None),
+        ("Đào tạo nghề mây tre đan", "Cơ sở chè Bình Minh", "Sông Công", encoding),
+    ]
+    assert issue(result, "legacy_text_converted").message.startswith("1 cells")
+    assert issue(result, "legacy_font_holds_unicode").severity == "INFO"
 
 
 def test_legacy_looking_text_in_a_unicode_font_is_left_alone(tmp_path: Path) -> None:
