@@ -19,6 +19,7 @@ from kc_pipeline.text import fold, nfc
 
 COUNT_KINDS = frozenset({"trainees", "models", "clusters"})
 COLUMN_KINDS = frozenset({"text", "code", "money", "count", "period", "year"})
+QUANTITY_KINDS = frozenset({"money", "count"})  # column kinds that hold amounts
 ROW_RULES = frozenset({"subtotal", "total", "note", "signature"})
 
 
@@ -94,6 +95,12 @@ class ColumnField:
     field: str
     kind: str
     aliases: tuple[str, ...]
+    # Headings of a generic field ("Tổng số", "Tổng") name a total of whatever they go on to name:
+    # "Tổng số học viên" is the trainees column, not the total amount.
+    generic: bool = False
+    # Words that, right after one of the field's aliases, make the heading name something else:
+    # "thuế" after "Mã số" ("Mã số thuế", a tax code) for project_code.
+    not_followed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,7 +485,15 @@ def _load_reference_cached(directory: Path, _stamp: tuple[tuple[str, int], ...])
             if other != row["field"]:
                 names = f"{other} (line {other_line}) and {row['field']}"
                 raise r.fail(ln, f"heading {alias!r} names both {names}")
-        return ColumnField(row["field"], kind, aliases)
+        generic = row.get("generic", "")
+        if generic not in ("", "yes", "no"):
+            raise r.fail(ln, f"generic must be yes, no or empty, got {generic!r}")
+        if generic == "yes" and kind not in QUANTITY_KINDS:
+            raise r.fail(ln, f"only a field of kind {' or '.join(sorted(QUANTITY_KINDS))} can be generic")
+        stops = _split(row.get("not_followed_by", ""))
+        if any(not fold(stop) for stop in stops):
+            raise r.fail(ln, f"a word in not_followed_by is empty after folding: {stops!r}")
+        return ColumnField(row["field"], kind, aliases, generic == "yes", stops)
 
     columns = _load_simple(directory / "columns.csv", "field", ("kind", "aliases"), build_column)
 

@@ -148,6 +148,21 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str | int]] = {
         "columns.csv",
         "note,text,Tên đề án",
     ),
+    "generic not yes or no": (
+        edit("columns.csv", lambda t: t.replace("Tổng dự toán,yes,", "Tổng dự toán,oui,", 1)),
+        "columns.csv",
+        "total_vnd,",
+    ),
+    "generic text field": (
+        edit("columns.csv", lambda t: t.replace("Ghi chú khác,,", "Ghi chú khác,yes,", 1)),
+        "columns.csv",
+        "note,",
+    ),
+    "stop word empty after folding": (
+        edit("columns.csv", lambda t: t.replace(",,thuế|", ",,thuế|-|", 1)),
+        "columns.csv",
+        "project_code,",
+    ),
     "unknown parent unit": (
         edit(
             "org_units.csv", lambda t: t.replace("173,Phú Bình,district,19,", "173,Phú Bình,district,99,", 1)

@@ -4,6 +4,14 @@ Headers sit under a few title rows, in one row or two (a merged group such as "K
 đồng)" over "Tổng số | KC hỗ trợ | Đối ứng"). Each candidate row is scored by how many distinct
 canonical fields its cells name through the alias table ``data/reference/columns.csv``; the best
 row wins, and the row below joins it when that names more fields.
+
+A heading names a field when, folded, it is one of the field's aliases, or else starts with one
+(the longest that fits), whole words only. Two columns of ``columns.csv`` refine the prefix match:
+``not_followed_by`` lists words that, right after an alias, make the heading name something else
+("Mã số thuế" is a tax code, not "Mã số" the project code: left unknown), and a ``generic`` field
+(the total: "Tổng số", "Tổng") gives way to another money or count field whose alias overlaps it
+or follows it directly ("Tổng số học viên" is trainees; under a group "Kinh phí thực hiện", the
+sub-heading "Đối ứng" is the counterpart amount).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from kc_pipeline.ingest.values import money_scale_from_text
-from kc_pipeline.reference import Reference
+from kc_pipeline.reference import QUANTITY_KINDS, Reference
 from kc_pipeline.text import fold, nfc
 
 HEADER_SCAN_ROWS = 40
@@ -45,23 +53,99 @@ def column_letter(index: int) -> str:
     return letters
 
 
+@dataclass(frozen=True, slots=True)
+class _Headings:
+    """The column alias table arranged for matching headings word by word."""
+
+    fields: dict[str, str]  # folded alias -> field
+    longest: int  # words in the longest alias
+    generic: frozenset[str]  # fields whose headings are totals of whatever they go on to name
+    quantities: frozenset[str]  # money and count fields
+    stops: dict[str, tuple[tuple[str, ...], ...]]  # field -> folded words that, after its alias, change it
+
+
+@lru_cache(maxsize=8)
+def _headings(reference: Reference) -> _Headings:
+    fields = reference.column_names.exact_map
+    return _Headings(
+        fields=fields,
+        longest=max((len(a.split(" ")) for a in fields), default=0),
+        generic=frozenset(c.field for c in reference.columns if c.generic),
+        quantities=frozenset(c.field for c in reference.columns if c.kind in QUANTITY_KINDS),
+        stops={
+            c.field: tuple(tuple(fold(s).split(" ")) for s in c.not_followed_by)
+            for c in reference.columns
+            if c.not_followed_by
+        },
+    )
+
+
+def _alias(words: tuple[str, ...], start: int, end: int, table: _Headings) -> str | None:
+    return table.fields.get(" ".join(words[start:end]))
+
+
+def _stopped(words: tuple[str, ...], end: int, found: str, table: _Headings) -> bool:
+    """True when the words after an alias of ``found`` ending at ``end`` make it name something else."""
+    return any(words[end : end + len(stop)] == stop for stop in table.stops.get(found, ()))
+
+
+def _head(words: tuple[str, ...], table: _Headings) -> tuple[int, str] | None:
+    """(words used, field) of the longest alias the heading starts with. A field whose alias is
+    followed by one of its ``not_followed_by`` words is out: "Mã số thuế" is no project code."""
+    blocked: set[str] = set()
+    for end in range(min(len(words) - 1, table.longest), 0, -1):
+        found = _alias(words, 0, end, table)
+        if found is None or found in blocked:
+            continue
+        if _stopped(words, end, found, table):
+            blocked.add(found)
+            continue
+        return end, found
+    return None
+
+
+def _named_after(words: tuple[str, ...], head: tuple[int, str], table: _Headings) -> str | None:
+    """The money or count field that a generic heading ("Tổng số") goes on to name: the longest
+    alias of another such field that overlaps the head or starts right after it, and reaches past
+    it ("Tổng số học viên", "Tổng số người"). Words further on ("Tổng kinh phí thực hiện năm 2021",
+    "Tổng kinh phí bao gồm đối ứng") qualify the total; they do not name what it counts."""
+    end, field_name = head
+    best: str | None = None
+    best_size = 0
+    for start in range(1, end + 1):
+        for stop in range(min(len(words), start + table.longest), end, -1):
+            found = _alias(words, start, stop, table)
+            if (
+                found
+                and found != field_name
+                and found in table.quantities
+                and stop - start > best_size
+                and not _stopped(words, stop, found, table)
+            ):
+                best, best_size = found, stop - start
+    return best
+
+
 @lru_cache(maxsize=4096)
 def _match_heading(columns_key: int, text: str, reference: Reference) -> str | None:
-    """Canonical field named by a heading: exact alias, else the longest alias the heading starts with."""
+    """Canonical field named by a heading: an exact alias, else the longest alias the heading starts
+    with (unless a word after it changes its meaning), except that a generic total followed by the
+    name of another amount is that amount."""
     del columns_key  # part of the cache key only
     key = fold(_PARENS.sub(" ", text))
     if not key:
         return None
-    index = reference.column_names.exact_map
-    found = index.get(key)
+    table = _headings(reference)
+    found = table.fields.get(key)
     if found:
         return found
-    words = key.split(" ")
-    for n in range(len(words) - 1, 0, -1):
-        found = index.get(" ".join(words[:n]))
-        if found:
-            return found
-    return None
+    words = tuple(key.split(" "))
+    head = _head(words, table)
+    if head is None:
+        return None
+    if head[1] in table.generic:
+        return _named_after(words, head, table) or head[1]
+    return head[1]
 
 
 def match_heading(text: str, reference: Reference) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from kc_pipeline.ingest.cells import read_grids
 from kc_pipeline.ingest.header import Header, column_letter, find_header, match_heading
+from kc_pipeline.paths import reference_dir
 from kc_pipeline.reference import Reference, load_reference
 from kc_pipeline_tests.builders import HEADER, TITLES, project, write_table
 from kc_pipeline_tests.checks import codes, issue, read
@@ -237,3 +239,167 @@ def test_no_header_in_a_sheet_of_prose(tmp_path: Path, ref: Reference) -> None:
     grid = read_grids(path.read_bytes())[0]
     assert find_header(grid.rows, grid.merges, ref) is None
     assert "no_table" in codes(read(path), "ERROR")
+
+
+# ------------------------------------------------------------- prefixes that name another column
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Mã số thuế",
+        "MÃ SỐ THUẾ",
+        nfd("Mã số thuế"),
+        "Ma so thue",
+        "Mã số thuế của cơ sở",
+        "Mã số thuế (MST)",
+        "Mã thuế",
+        "Mã số doanh nghiệp",
+    ],
+)
+def test_a_word_after_an_alias_that_changes_its_meaning(heading: str, ref: Reference) -> None:
+    # "Mã số" is a project code, but "Mã số thuế" is the beneficiary's tax code: left unmapped.
+    assert match_heading(heading, ref) is None
+
+
+@pytest.mark.parametrize(
+    ("heading", "field"),
+    [
+        ("Tổng số học viên", "trainees"),
+        ("TỔNG SỐ HỌC VIÊN", "trainees"),
+        ("Tổng số lao động được đào tạo", "trainees"),
+        ("Tổng số người", "trainees"),  # "Số người" overlaps the total's "số"
+        ("Tổng số mô hình", "models"),
+        ("Tổng số cụm", "clusters"),
+        ("Tổng kinh phí KC hỗ trợ (triệu đồng)", "support_vnd"),  # as the reports write it
+        ("Tổng vốn đối ứng", "counterpart_vnd"),
+        ("Kinh phí thực hiện Đối ứng", "counterpart_vnd"),  # a group over a sub-heading
+    ],
+)
+def test_a_total_that_goes_on_to_name_another_amount(heading: str, field: str, ref: Reference) -> None:
+    assert match_heading(heading, ref) == field
+
+
+@pytest.mark.parametrize(
+    ("heading", "field"),
+    [
+        # Words further on qualify the total, they do not name what it counts.
+        ("Tổng kinh phí thực hiện năm 2021", "total_vnd"),
+        ("Tổng kinh phí bao gồm đối ứng", "total_vnd"),
+        ("Tổng số (triệu đồng)", "total_vnd"),
+        ("Kinh phí (triệu đồng) Tổng số", "total_vnd"),
+        # Only a generic total defers to what follows; other headings keep their first words.
+        ("Học viên Tổng số", "trainees"),
+        ("Kinh phí hỗ trợ Tổng số", "support_vnd"),
+        ("Kinh phí hỗ trợ học viên", "support_vnd"),
+        ("Nguồn vốn hỗ trợ", "funding_source"),
+        ("Lĩnh vực hỗ trợ", "sector"),
+        ("Mã số dự án", "project_code"),
+        ("Mã số", "project_code"),
+    ],
+)
+def test_headings_that_keep_their_first_alias(heading: str, field: str, ref: Reference) -> None:
+    assert match_heading(heading, ref) == field
+
+
+# The common headings of district files (FACTS.md), each spelling in turn.
+COMMON_HEADINGS = [
+    ("STT", "seq", "STT"),
+    ("Mã đề án", "project_code", "Mã đề án"),
+    ("Tên đề án", "title", "Nội dung đề án"),
+    ("Chương trình", "programme", "Nhóm nội dung"),
+    ("Nguồn kinh phí", "funding_source", "Nguồn vốn"),
+    ("Đơn vị thực hiện", "implementer", "Đơn vị thực hiện"),
+    ("Đơn vị (cơ sở) thụ hưởng", "beneficiary", "Đơn vị thụ hưởng"),
+    ("Địa điểm", "commune", "Xã"),
+    ("Ngành nghề", "sector", "Ngành nghề"),
+    ("Tổng kinh phí", "total_vnd", "Tổng kinh phí"),
+    ("Kinh phí khuyến công hỗ trợ", "support_vnd", "Kinh phí khuyến công hỗ trợ"),
+    ("Kinh phí đối ứng", "counterpart_vnd", "Kinh phí đối ứng"),
+    ("Số lao động", "trainees", "Số lao động / học viên"),
+    ("Thời gian thực hiện", "period", "Thời gian thực hiện"),
+    ("Năm", "year", "Năm"),
+    ("Ghi chú", "note", "Ghi chú"),
+]
+
+
+@pytest.mark.parametrize("spelling", [0, 2])
+def test_common_headings_still_map(spelling: int, tmp_path: Path, ref: Reference) -> None:
+    headings = [h[spelling] for h in COMMON_HEADINGS]
+    path = write_table(tmp_path / "x.xlsx", [headings], [list(range(1, len(headings) + 1))])
+    header = header_of(path, ref)
+    assert [header.fields.get(c) for c in range(len(headings))] == [h[1] for h in COMMON_HEADINGS]
+    assert header.unknown == {}
+    assert header.duplicates == {}
+
+
+def test_tax_code_and_trainee_total_columns(tmp_path: Path) -> None:
+    # Two projects of one company share its tax code; the code must not become their project key.
+    header = [
+        "Kinh phí hỗ trợ",
+        "Tổng kinh phí",
+        "Tên đề án",
+        "STT",
+        "Mã số thuế",
+        "Tổng số học viên",
+        "Nguồn vốn",
+    ]
+    path = write_table(
+        tmp_path / "2022" / "phu-luong" / "x.xlsx",
+        [header],
+        [
+            [80_000_000, 200_000_000, "Đào tạo nghề may công nghiệp", 1, "4600123456", 30, "Địa phương"],
+            [60_000_000, 90_000_000, "Hỗ trợ máy ép gạch không nung", 2, "4600123456", None, "Địa phương"],
+        ],
+    )
+    result = read(path)
+    assert result.sheets[0].columns == {
+        "A": "support_vnd",
+        "B": "total_vnd",
+        "C": "title",
+        "D": "seq",
+        "F": "trainees",
+        "G": "funding_source",
+    }
+    assert result.sheets[0].unknown_columns == {"E": "Mã số thuế"}
+    assert "duplicate_column" not in codes(result)
+    first, second = result.rows
+    assert (first.project_code, second.project_code) == (None, None)
+    assert (first.trainees, first.total_vnd) == (30, 200_000_000)
+    assert first.raw["Mã số thuế"] == "4600123456"  # kept, not lost
+
+
+def test_two_row_header_under_a_total_group(tmp_path: Path, ref: Reference) -> None:
+    # The group is itself a total heading; each sub-heading names which amount its column holds.
+    top = ["STT", "Tên đề án", "Kinh phí thực hiện (triệu đồng)", None, None, "Tổng số học viên"]
+    sub = [None, None, "Tổng số", "KC hỗ trợ", "Đối ứng", None]
+    path = write_table(
+        tmp_path / "x.xlsx",
+        [top, sub],
+        [[1, "Đào tạo nghề", 150, 100, 50, 30]],
+        merges=["C1:E1", "A1:A2", "B1:B2", "F1:F2"],
+    )
+    header = header_of(path, ref)
+    assert header.rows == [0, 1]
+    assert mapped(header) == {
+        "A": "seq",
+        "B": "title",
+        "C": "total_vnd",
+        "D": "support_vnd",
+        "E": "counterpart_vnd",
+        "F": "trainees",
+    }
+    assert header.duplicates == {}
+
+
+def test_stop_words_and_generic_totals_are_reference_data(tmp_path: Path) -> None:
+    directory = shutil.copytree(reference_dir(), tmp_path / "reference")
+    path = directory / "columns.csv"
+    shipped = path.read_text(encoding="utf-8")
+    text = shipped.replace(",,thuế|", ",,", 1)  # project_code: "thuế" no longer changes "Mã số"
+    text = text.replace("Tổng dự toán,yes,", "Tổng dự toán,,", 1)  # total_vnd no longer generic
+    assert len(text) == len(shipped) - len("thuế|yes")
+    path.write_text(text, encoding="utf-8")
+    edited = load_reference(directory)
+    assert match_heading("Mã số thuế", edited) == "project_code"
+    assert match_heading("Tổng số học viên", edited) == "total_vnd"
