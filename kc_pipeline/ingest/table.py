@@ -110,6 +110,20 @@ def _filled(cells: list[Any]) -> list[int]:
     ]
 
 
+def _derive_amount(row: ProjectRow, name: str) -> None:
+    """Set the money field the table has no column for from the other two, when both are read
+    and the result is not negative (support above total is left for validation to report)."""
+    total, support, counterpart = row.total_vnd, row.support_vnd, row.counterpart_vnd
+    if name == "total_vnd":
+        value = support + counterpart if support is not None and counterpart is not None else None
+    else:
+        other = counterpart if name == "support_vnd" else support
+        value = total - other if total is not None and other is not None and total >= other else None
+    if value is not None:
+        setattr(row, name, value)
+        row.inferred.append(name)
+
+
 def _is_amount(value: Any) -> bool:
     return value.__class__ in (int, float)
 
@@ -164,6 +178,10 @@ class _SheetReader:
         self.section_marker: str | None = None
         self.footer: IgnoreRule | None = None
         self.footer_row = 0
+        # The one money column a table leaves out when it has the other two (total = support +
+        # counterpart): each project's value is derived from theirs and marked inferred.
+        absent = [f for f in MONEY_FIELDS if f not in self.col]
+        self.derived_amount = absent[0] if len(absent) == 1 else None
 
     def _width(self) -> int:
         return max((len(r) for r in self.grid.rows), default=0)
@@ -562,6 +580,8 @@ class _SheetReader:
             row.project_code = _text(cells[code])
         for name, amount in self._amounts(r, cells, money).items():
             setattr(row, name, amount)
+        if self.derived_amount is not None:
+            _derive_amount(row, self.derived_amount)
         for name, c in self.count_cols:
             if c < n and not _is_empty(value := cells[c]):
                 kind = value.__class__

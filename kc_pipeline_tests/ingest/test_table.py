@@ -548,3 +548,36 @@ def test_a_funding_column_that_contradicts_its_section_is_warned(tmp_path: Path)
     mismatch = issue(result, "funding_source_mismatch")
     assert (mismatch.severity, mismatch.source_row, mismatch.value) == ("WARN", 4, "TW")
     assert "KCQG" in mismatch.message and "KCDP section" in mismatch.message
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "derived", "value"),
+    [
+        (["Tổng kinh phí", "KC hỗ trợ"], [300, 200], "counterpart_vnd", 100),
+        (["Tổng kinh phí", "Đối ứng"], [300, 100], "support_vnd", 200),
+        (["KC hỗ trợ", "Đối ứng"], [200, 100], "total_vnd", 300),
+    ],
+)
+def test_the_money_column_a_table_leaves_out_is_derived_from_the_other_two(
+    tmp_path: Path, header: list[str], row: list[int], derived: str, value: int
+) -> None:
+    headings = ["STT", "Tên đề án", *(f"{h} (triệu đồng)" for h in header)]
+    rows = [
+        [1, "Hỗ trợ ứng dụng máy sao chè", *row],
+        [2, "Hỗ trợ máy sấy chè", 100, ""],  # one amount missing: nothing to derive from
+        [3, "Hỗ trợ máy vò chè", *reversed(row)] if derived != "total_vnd" else [3, "Máy vò chè", 1, 2],
+    ]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", header_rows=[headings], rows=rows))
+    first, second, third = result.rows
+    assert getattr(first, derived) == value * MILLION and derived in first.inferred
+    assert getattr(second, derived) is None and derived not in second.inferred
+    if derived == "total_vnd":
+        assert (third.total_vnd, third.inferred.count("total_vnd")) == (3 * MILLION, 1)
+    else:  # the part above the total is left for validation to report, not made negative
+        assert getattr(third, derived) is None
+
+
+def test_no_amount_is_derived_when_all_three_columns_are_there(tmp_path: Path) -> None:
+    rows = [project(1, "Hỗ trợ ứng dụng máy sao chè", total=300, support=200, counterpart="")]
+    (row,) = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", rows=rows)).rows
+    assert row.counterpart_vnd is None and "counterpart_vnd" not in row.inferred
