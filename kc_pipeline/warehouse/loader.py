@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
@@ -124,22 +125,29 @@ def _lock(conn: Connection, unit_code: str, year: int) -> None:
     # SQLite: the engine opens every transaction with BEGIN IMMEDIATE: one writer at a time.
 
 
-def _conflicts(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """Rows whose project key also appears in another current file of the unit-year."""
-    files_by_key: dict[str, set[str]] = defaultdict(set)
+def _conflicts(rows: list[dict[str, Any]], names: dict[str, str]) -> dict[int, dict[str, Any]]:
+    """Rows whose project key also appears in another current file of the unit-year; the message
+    names where (file, sheet and row), so that the clerk can find the other copy."""
+    places_by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        files_by_key[row["project_key"]].add(row["source_file_id"])
+        places_by_key[row["project_key"]].append(row)
     out: dict[int, dict[str, Any]] = {}
     for i, row in enumerate(rows):
-        others = files_by_key[row["project_key"]] - {row["source_file_id"]}
+        others = [
+            o for o in places_by_key[row["project_key"]] if o["source_file_id"] != row["source_file_id"]
+        ]
         if others:
+            where = "; ".join(
+                f"{names.get(o['source_file_id']) or o['source_file_id'][:12]} "
+                f"(sheet '{o['source_sheet']}', row {o['source_row']})"
+                for o in others[:3]
+            ) + ("; ..." if len(others) > 3 else "")
             out[i] = {
                 "check": "project_key_conflict",
                 "severity": "ERROR",
                 "column": "project_key",
                 "value": row["project_key"],
-                "message": f"the same project is also in file(s) {', '.join(sorted(o[:12] for o in others))} "
-                "of this unit-year; correct one of them",
+                "message": f"the same project is also in {where} of this unit-year; correct one of them",
             }
     return out
 
@@ -270,7 +278,12 @@ def load_unit_year(
         _project_row(r, unit_code, year, now) | {"_source": r} for r in rows if r["status"] in LOADABLE
     ]
     quarantine = [r for r in rows if r["status"] not in LOADABLE]
-    conflicts = _conflicts(incoming)
+    names = {
+        f["file_id"]: PurePath(relative_paths.get(f["path"], f["path"])).name
+        for f in files
+        if f.get("file_id")
+    }
+    conflicts = _conflicts(incoming, names)
     if conflicts:
         for i in sorted(conflicts, reverse=True):
             source = incoming.pop(i)["_source"]

@@ -103,6 +103,12 @@ def test_the_same_project_in_two_current_files_is_a_conflict_on_both(
         ]
     assert len(reasons) == 2 and all(any(x["check"] == "project_key_conflict" for x in r) for r in reasons)
     assert {d["file_id"] for d in summary.conflict_details} == {f["file_id"] for f in batch(one, two)[0]}
+    messages = sorted(x["message"] for r in reasons for x in r if x["check"] == "project_key_conflict")
+    assert [m.split(" (sheet")[0] for m in messages] == [
+        "the same project is also in one.xlsx",
+        "the same project is also in two.xlsx",
+    ]  # the other copy by the name a clerk knows, with its sheet and row
+    assert all(m.endswith("(sheet 'Sheet', row 5) of this unit-year; correct one of them") for m in messages)
 
 
 def test_quarantined_and_rejected_are_recorded_with_reasons(warehouse_engine: Engine, tmp_path: Path) -> None:
