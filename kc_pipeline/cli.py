@@ -19,6 +19,7 @@ from typing import Any
 from kc_pipeline import collector, paths
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
+MAX_FILE_FINDINGS = 20  # file-level findings shown under a file in run's text output
 
 EXAMPLES = """\
 examples:
@@ -166,7 +167,9 @@ def _run(args: argparse.Namespace) -> int:
     if plan is not None and plan.idle:  # nothing changed: no Dagster, no GX, nothing read or written
         gx_service.stop()
         plan.fingerprints.save(plan.files)
-        return _print_run(args, url, True, None, [], plan.unchanged, [], [])
+        return _print_run(
+            args, url, True, None, [], plan.unchanged, [], [], _not_taken(incoming, plan.not_taken)
+        )
     if plan is None or plan.dirty:
         gx_service.start()  # unless it runs already
     else:
@@ -182,16 +185,57 @@ def _run(args: argparse.Namespace) -> int:
         reference_dir=str(paths.reference_dir()),
     )
     report = run_pipeline(drop, Warehouse(url=url), full=args.full, plan=plan, release=True)
-    lines = report.files
     verdicts = {v["path"]: v for v in report.verdicts}
-    for line in lines:
-        v = verdicts.get(line["path"], {})
-        line.update(
-            {k: v.get(k, 0) for k in ("rows_valid", "rows_warned", "rows_quarantined", "rows_ignored")}
-        )
+    lines = [_validated_line(line, verdicts.get(line["path"], {})) for line in report.files]
     return _print_run(
-        args, url, report.success, report.error, report.runs, report.unchanged, lines, report.loads
+        args,
+        url,
+        report.success,
+        report.error,
+        report.runs,
+        report.unchanged,
+        lines,
+        report.loads,
+        _not_taken(incoming, report.not_taken),
     )
+
+
+def _validated_line(line: dict[str, Any], verdict: dict[str, Any]) -> dict[str, Any]:
+    """A file's run line (what the reader made of it, ``ingest.summary.file_line``) with what
+    validation found: the row counts, the file-level findings (reconciliation with the file's own
+    totals, the reader's warnings about the whole file, such as a title naming another unit) and
+    ``warnings``, every WARN finding of the file, row- and file-level, as ``validate`` lists them.
+    A rejected file has no rows to validate: its warnings stay the reader's."""
+    out = dict(line)
+    out.update(
+        {k: verdict.get(k, 0) for k in ("rows_valid", "rows_warned", "rows_quarantined", "rows_ignored")}
+    )
+    out["file_findings"] = verdict.get("file_findings", [])
+    if line["status"] == "read" and verdict:
+        out["warnings"] = sum(1 for c in verdict.get("conflicts", []) if c["severity"] == "WARN")
+    return out
+
+
+def _not_taken(incoming: Path, items: Sequence[Any]) -> list[dict[str, Any]]:
+    """The workbooks of the drop folder no run takes (``ingest.dropfolder.NotTaken``), for the output."""
+    return [
+        {
+            "path": str(incoming / item.relative),
+            "relative_path": item.relative,
+            "code": item.code,
+            "reason": item.reason,
+        }
+        for item in items
+    ]
+
+
+def _finding_text(
+    severity: str, sheet: str | None, row: int | None, column: str | None, value: Any, check: str, reason: str
+) -> str:
+    """One finding under its file's line, as ``validate`` and ``run`` print it."""
+    where = f"{sheet}!{row}" if row else (sheet or "file")
+    shown = f" [{column}={value!r}]" if column else ""
+    return f"         {severity:5} {where:16} {check}{shown}: {reason}"
 
 
 def _print_run(
@@ -203,8 +247,10 @@ def _print_run(
     unchanged: int,
     lines: list[dict[str, Any]],
     loads: list[dict[str, Any]],
+    not_taken: list[dict[str, Any]],
 ) -> int:
-    """What ``kc-pipeline run`` prints: one line per file and the totals, or the same as JSON."""
+    """What ``kc-pipeline run`` prints: one line per file with its file-level findings, every
+    workbook of the drop folder not taken and why, and the totals; or the same as JSON."""
     from kc_pipeline.warehouse.engine import display_url
 
     if args.json:
@@ -216,6 +262,7 @@ def _print_run(
                 "runs": runs,
                 "unchanged_unit_years": unchanged,
                 "files": lines,
+                "not_taken": not_taken,
                 "loads": loads,
             }
         )
@@ -227,11 +274,32 @@ def _print_run(
                 f"ignored {line['rows_ignored']:4}  {line['path']}"
                 + (f"  ({line['error']})" if line["error"] else "")
             )
+            findings = line.get("file_findings", [])
+            for f in findings[:MAX_FILE_FINDINGS]:
+                print(
+                    _finding_text(
+                        f["severity"],
+                        f["source_sheet"],
+                        f["source_row"],
+                        f["column"],
+                        f["value"],
+                        f["check"],
+                        f["message"],
+                    )
+                )
+            if len(findings) > MAX_FILE_FINDINGS:
+                print(f"         ... {len(findings) - MAX_FILE_FINDINGS} more (use --json for all)")
+        for item in not_taken:
+            print(f"not taken {item['path']}: {item['reason']}")
         total = {k: sum(line[k] for line in lines) for k in ("rows_valid", "rows_warned", "rows_quarantined")}
         rejected = sum(1 for line in lines if line["status"] == "rejected")
+        file_warnings = sum(
+            1 for line in lines for f in line.get("file_findings", []) if f["severity"] == "WARN"
+        )
         print(
-            f"{len(lines)} files ({rejected} rejected): {total['rows_valid']} valid, "
-            f"{total['rows_warned']} warned, {total['rows_quarantined']} quarantined rows, "
+            f"{len(lines)} files ({rejected} rejected), {len(not_taken)} not taken: "
+            f"{total['rows_valid']} valid, {total['rows_warned']} warned, "
+            f"{total['rows_quarantined']} quarantined rows, {file_warnings} file-level warnings, "
             f"in {len(runs)} Dagster run(s): " + ("success" if success else "FAILED")
         )
         if unchanged:
@@ -248,17 +316,13 @@ def _print_run(
 
 
 def _collect(paths: Sequence[str]) -> list[Path]:
-    from kc_pipeline.ingest.dropfolder import WORKBOOK_SUFFIXES, is_temporary
+    from kc_pipeline.ingest.dropfolder import is_submission_name
 
     found: list[Path] = []
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES and not is_temporary(p.name)
-            )
+            found += sorted(p for p in path.rglob("*") if p.is_file() and is_submission_name(p.name))
         elif path.exists():
             found.append(path)
         else:
@@ -288,9 +352,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if f.error:
                 print(f"         rejected: {f.error}")
             for c in f.conflicts[: args.max_conflicts]:
-                where = f"{c['sheet']}!{c['row']}" if c["row"] else (c["sheet"] or "file")
-                column = f" [{c['column']}={c['value']!r}]" if c["column"] else ""
-                print(f"         {c['severity']:5} {where:16} {c['check']}{column}: {c['reason']}")
+                print(
+                    _finding_text(
+                        c["severity"], c["sheet"], c["row"], c["column"], c["value"], c["check"], c["reason"]
+                    )
+                )
             if len(f.conflicts) > args.max_conflicts:
                 print(f"         ... {len(f.conflicts) - args.max_conflicts} more (use --json for all)")
         t = verdict.totals()

@@ -223,3 +223,89 @@ def test_gx_loads_beside_the_plan_when_a_core_is_free_and_stops_when_nothing_cha
     finally:
         gx_service.stop()
     assert files == [1, 0]
+
+
+def _run_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Staging and reports in ``tmp_path``, an ephemeral Dagster instance; returns the warehouse URL."""
+    monkeypatch.setenv("KC_STAGING_DIR", str(tmp_path / "staging"))
+    monkeypatch.setenv("KC_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return f"sqlite:///{tmp_path / 'kc.sqlite'}"
+
+
+def test_run_lists_every_workbook_it_does_not_take_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workbook outside <year>/<unit>/ is never passed over in silence: `validate` reads it, so
+    `run` must say it did not, and why, in JSON and in text, also when nothing else changed."""
+    warehouse = _run_env(tmp_path, monkeypatch)
+    incoming = tmp_path / "incoming"
+    write_district_file(incoming / "2025" / "phu-binh" / "x.xlsx", "UBND HUYỆN PHÚ BÌNH", 2025, 1)
+    write_district_file(incoming / "2025" / "bac-kan" / "bk.xlsx", "UBND HUYỆN PHÚ BÌNH", 2025, 1)
+    write_district_file(incoming / "2025" / "loose.xlsx", "UBND HUYỆN PHÚ BÌNH", 2025, 1)
+    assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["success"] is True and [Path(f["path"]).name for f in doc["files"]] == ["x.xlsx"]
+    assert [(n["relative_path"], n["code"]) for n in doc["not_taken"]] == [
+        ("2025/bac-kan/bk.xlsx", "unknown_unit_folder"),
+        ("2025/loose.xlsx", "not_in_unit_folder"),
+    ]
+    assert doc["not_taken"][0]["path"] == str((incoming / "2025" / "bac-kan" / "bk.xlsx").resolve())
+    assert doc["not_taken"][0]["reason"].startswith("unknown unit folder 'bac-kan'")
+    assert doc["not_taken"][1]["reason"].startswith("not in a unit folder")
+
+    # Nothing changed since: the run answers from its plan, and still names both files.
+    assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse]) == 0
+    out = capsys.readouterr().out
+    assert "not taken " + str((incoming / "2025" / "bac-kan" / "bk.xlsx").resolve()) in out
+    assert "unknown unit folder 'bac-kan'" in out
+    assert "2025/loose.xlsx: not in a unit folder" in out
+    assert "0 files (0 rejected), 2 not taken" in out
+
+
+def test_run_shows_file_level_warnings_as_validate_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A total row the rows do not add up to, or a title naming another unit, warns about the file,
+    not a row: `run` counts and prints those warnings like `validate` does."""
+    from kc_pipeline_tests.validate.workbooks import MACHINE, row, write
+
+    warehouse = _run_env(tmp_path, monkeypatch)
+    incoming = tmp_path / "incoming"
+    sums = write(
+        incoming / "2021" / "phu-luong" / "pl.xlsx",
+        [
+            row(1, MACHINE, 300_000_000, 100_000_000, 200_000_000),
+            row(2, MACHINE, 50_000_000, 20_000_000, 30_000_000),
+        ],
+        total_row=["", "Tổng cộng", "", "", 350_000_000, 999_000_000, 230_000_000],
+        title="UBND HUYỆN PHÚ LƯƠNG",
+    )
+    elsewhere = write(
+        incoming / "2021" / "pho-yen" / "py.xlsx",
+        [row(1, MACHINE, 300_000_000, 100_000_000, 200_000_000)],
+        title="UBND HUYỆN ĐẠI TỪ",  # the folder says Phổ Yên
+    )
+    assert main(["validate", str(incoming), "--json"]) == 0
+    validated = {Path(f["path"]).name: f for f in json.loads(capsys.readouterr().out)["files"]}
+    assert [f["check"] for f in validated["pl.xlsx"]["file_findings"]] == ["reconcile_support_vnd"]
+    assert [f["check"] for f in validated["py.xlsx"]["file_findings"]] == ["unit_mismatch"]
+
+    assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse, "--json"]) == 0
+    lines = {Path(f["path"]).name: f for f in json.loads(capsys.readouterr().out)["files"]}
+    for name in ("pl.xlsx", "py.xlsx"):
+        assert lines[name]["file_findings"] == validated[name]["file_findings"]
+        assert lines[name]["warnings"] == 1 and lines[name]["rows_valid"] == validated[name]["rows_valid"]
+
+    assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse, "--full"]) == 0
+    out = capsys.readouterr().out.splitlines()
+
+    def under(path: Path) -> str:
+        """The line printed right under the file's own line."""
+        return out[next(i for i, line in enumerate(out) if line.endswith(str(path.resolve()))) + 1]
+
+    assert under(sums).split()[:2] == ["WARN", "Sheet"]
+    assert "reconcile_support_vnd" in under(sums) and "999,000,000" in under(sums)
+    assert under(elsewhere).split()[:3] == ["WARN", "file", "unit_mismatch:"]
+    assert "2 files (0 rejected), 0 not taken" in next(line for line in out if " files (" in line)
+    assert "2 file-level warnings" in next(line for line in out if " files (" in line)

@@ -8,6 +8,7 @@ run coordinator never runs two on the same unit-year at once (``dagster.yaml``).
 """
 
 import json
+import logging
 
 import dagster as dg
 
@@ -39,19 +40,25 @@ ingest_job = dg.define_asset_job(
 )
 
 
+def log_not_taken(log: logging.Logger, not_taken: list[dropfolder.NotTaken]) -> None:
+    """A warning for every workbook of the drop folder that no run takes (``dropfolder.scan`` says why)."""
+    for item in not_taken:
+        log.warning(f"not taken: {item.relative}: {item.reason}")
+
+
 @dg.sensor(
     job=ingest_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Watches the drop folder: a new, changed or removed file, once its size and mtime stay the "
-    "same between two ticks, asks for a run of its unit-year. Lock and temporary files are ignored; paths "
-    "that resolve outside the folder are refused.",
+    "same between two ticks, asks for a run of its unit-year. Lock and temporary files are ignored; a "
+    "workbook no run takes (outside <year>/<unit>/, or resolving outside the folder) is logged with its "
+    "reason.",
 )
 def drop_folder_sensor(context: dg.SensorEvaluationContext, drop_folder: DropFolder) -> dg.SensorResult:
     state = json.loads(context.cursor) if context.cursor else None
     tick = watch.look(drop_folder.incoming, drop_folder.reference(), state)
-    for path, reason in tick.refused:
-        context.log.warning(f"refused {path}: {reason}")
+    log_not_taken(context.log, tick.refused)
     if tick.settling:
         context.log.info(f"waiting for {len(tick.settling)} file(s) to settle: {tick.settling[:5]}")
     requests = [
@@ -90,7 +97,9 @@ def nightly_reconcile(
     context: dg.ScheduleEvaluationContext, drop_folder: DropFolder, warehouse: Warehouse
 ) -> list[dg.RunRequest]:
     reference = drop_folder.reference()
-    files = dropfolder.scan(drop_folder.incoming, reference)
+    not_taken: list[dropfolder.NotTaken] = []
+    files = dropfolder.scan(drop_folder.incoming, reference, refused=not_taken)
+    log_not_taken(context.log, not_taken)
     fingerprints = Fingerprints(drop_folder.staging.root / "fingerprints.json")
     hashes = {f.relative: fingerprints.sha256(f) for f in files}
     fingerprints.save(files)

@@ -58,6 +58,7 @@ class RunReport:
     verdicts: list[dict[str, Any]] = field(default_factory=list)  # per file: valid / warned / quarantined
     loads: list[dict[str, Any]] = field(default_factory=list)  # per unit-year: inserted / updated / ...
     unchanged: int = 0  # unit-years whose files are already in the warehouse, not read again
+    not_taken: list[dropfolder.NotTaken] = field(default_factory=list)  # workbooks no run takes, and why
     error: str | None = None
     staged: Callable[[], list[dict[str, Any]]] = field(default=list, repr=False)
 
@@ -104,6 +105,7 @@ def run_pipeline(
         return report
     files, dirty = plan.files, plan.dirty
     report.unchanged = plan.unchanged
+    report.not_taken = plan.not_taken
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if dirty:
         gx_service.start()  # GX loads in its own process while this one reads and loads

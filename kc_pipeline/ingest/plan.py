@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from kc_pipeline.ingest import dropfolder
-from kc_pipeline.ingest.dropfolder import DropFile
+from kc_pipeline.ingest.dropfolder import DropFile, NotTaken
 from kc_pipeline.ingest.fingerprints import Fingerprints
 from kc_pipeline.ingest.staging import read_json
 from kc_pipeline.reference import Reference
@@ -40,13 +40,15 @@ def changed_unit_years(
 class RunPlan:
     """What a run must do, decided before any Dagster or GX import: the files, their hashes, and
     the dirty unit-years. ``out_current`` says the out_* tables and the report were built after
-    the warehouse's latest load (on this warehouse)."""
+    the warehouse's latest load (on this warehouse). ``not_taken``: the workbooks in the drop folder
+    that no run takes, each with its reason (:func:`dropfolder.scan` decides), for the run to list."""
 
     files: list[DropFile]
     hashes: dict[str, str]
     dirty: set[tuple[str, int]]
     fingerprints: Fingerprints
     out_current: bool
+    not_taken: list[NotTaken] = field(default_factory=list)
 
     @property
     def unchanged(self) -> int:
@@ -80,7 +82,8 @@ def plan_run(
     full: bool = False,
 ) -> RunPlan:
     """Scan the drop folder (hashes from the fingerprint cache) and compare it with the warehouse."""
-    files = dropfolder.scan(incoming, reference)
+    not_taken: list[NotTaken] = []
+    files = dropfolder.scan(incoming, reference, refused=not_taken)
     fingerprints = Fingerprints(staging_root / "fingerprints.json")
     hashes = {f.relative: fingerprints.sha256(f) for f in files}
     recorded = recorded_files(engine)
@@ -89,4 +92,4 @@ def plan_run(
     else:
         dirty = changed_unit_years(files, hashes, recorded, reference)
     current = not full and out_is_current(staging_root, last_load_id(engine), warehouse)
-    return RunPlan(files, hashes, dirty, fingerprints, current)
+    return RunPlan(files, hashes, dirty, fingerprints, current, not_taken)

@@ -35,7 +35,7 @@ class Tick:
     state: dict[str, Any]
     changes: list[Change] = field(default_factory=list)
     settling: list[str] = field(default_factory=list)  # seen but still changing
-    refused: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[dropfolder.NotTaken] = field(default_factory=list)  # workbooks no run takes, and why
     new_years: list[int] = field(default_factory=list)
 
 

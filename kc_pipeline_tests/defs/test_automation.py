@@ -147,3 +147,38 @@ def test_nightly_schedule_runs_at_two_in_vietnam_over_ranges(incoming: Path) -> 
             shutil.rmtree(incoming / "2022")  # a unit-year taken away: its projects must be closed
             [request] = nightly_reconcile(context)
             assert request.tags["dagster/asset_partition_range_start"] == "tinh|2022"
+
+
+def test_the_sensor_and_the_nightly_schedule_log_every_workbook_they_do_not_take(
+    incoming: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    write_district_file(incoming / "2021" / "dai-tu" / "a.xlsx", "UBND HUYỆN ĐẠI TỪ", 2021, 1)
+    write_district_file(incoming / "2021" / "bac-kan" / "bk.xlsx", "UBND HUYỆN ĐẠI TỪ", 2021, 1)
+    write_district_file(incoming / "2021" / "loose.xlsx", "UBND HUYỆN ĐẠI TỪ", 2021, 1)
+
+    def logged() -> list[str]:
+        """The warnings about files not taken since the last call (Dagster logs to stderr)."""
+        return [line.split(" - WARNING - ", 1)[1] for line in capfd.readouterr().err.splitlines()
+                if " - WARNING - not taken: " in line]  # fmt: skip
+
+    expected = [
+        "not taken: 2021/bac-kan/bk.xlsx: unknown unit folder 'bac-kan'",
+        "not taken: 2021/loose.xlsx: not in a unit folder",
+    ]
+    with dg.instance_for_test() as instance:
+        capfd.readouterr()
+        tick(incoming, instance, None)
+        messages = logged()
+        assert [m[: len(e)] for m, e in zip(messages, expected, strict=True)] == expected, messages
+        drop = DropFolder(incoming_dir=str(incoming), staging_dir=str(incoming.parent / "staging"))
+        warehouse = Warehouse(url=f"sqlite:///{incoming.parent / 'kc.sqlite'}")
+        when = datetime(2026, 11, 27, 2, 0, tzinfo=ZoneInfo(TIMEZONE))
+        with dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=when,
+            resources={"drop_folder": drop, "warehouse": warehouse},
+        ) as context:
+            [request] = nightly_reconcile(context)
+        assert request.tags["dagster/asset_partition_range_start"] == "dai-tu|2021"
+        messages = logged()
+        assert [m[: len(e)] for m, e in zip(messages, expected, strict=True)] == expected, messages
