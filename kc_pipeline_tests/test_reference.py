@@ -350,6 +350,25 @@ def test_activity_keywords_restricted_to_a_programme(ref: Reference) -> None:
 
 
 @pytest.mark.parametrize(
+    ("title", "activity"),
+    [
+        ("Tập huấn sản xuất sạch hơn cho cơ sở chế biến chè", "workshop_training"),
+        ("Hội thảo sản xuất sạch hơn trong công nghiệp", "workshop_training"),
+        ("Mô hình thí điểm sản xuất sạch hơn tại xưởng gỗ", "cleaner_production"),
+        ("Hỗ trợ máy in bao bì", "machinery_transfer"),
+        ("Hỗ trợ máy đóng gói bao bì chè", "machinery_transfer"),
+        ("Thiết kế mẫu mã bao bì sản phẩm chè", "brand_design"),
+    ],
+)
+def test_activity_keywords_on_titles_that_name_two_activities(
+    ref: Reference, title: str, activity: str
+) -> None:
+    """The longest keyword wins: a training about cleaner production is a training, a machine
+    that prints packaging is a machine."""
+    assert ref.activity_keywords.classify(title) == activity
+
+
+@pytest.mark.parametrize(
     ("label", "rule"),
     [
         ("cong", "subtotal"),
