@@ -15,12 +15,22 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+# Characters Excel shows as nothing (zero-width spaces and joiners, the byte-order mark, the soft
+# hyphen), pasted in from web pages and Word: deleted wherever text is read.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def visible(text: str) -> str:
+    """``text`` without the characters that show as nothing."""
+    return text.translate(_INVISIBLE)
+
+
 def nfc(text: str) -> str:
-    """Unicode NFC with control characters removed and runs of white space collapsed."""
+    """Unicode NFC with invisible and control characters removed and runs of white space collapsed."""
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if not text.isprintable():
-        text = _CONTROL.sub(" ", text)
+        text = _CONTROL.sub(" ", text.translate(_INVISIBLE))
     return " ".join(text.split())
 
 

@@ -48,3 +48,5 @@ def test_decomposed_and_composed_text_fold_alike() -> None:
 def test_slugify_and_nfc() -> None:
     assert slugify("Định Hóa") == "dinh-hoa"
     assert nfc(unicodedata.normalize("NFD", " Đại\x07  Từ ")) == "Đại Từ"
+    assert nfc("\u200bDA-002\u200b") == "DA-002"  # zero-width space
+    assert nfc("\ufeffĐại\u00adTừ\u2060 Bình") == "ĐạiTừ Bình"  # BOM, soft hyphen, word joiner: nothing

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Generic, TypeVar
 
-from kc_pipeline.text import fold
+from kc_pipeline.text import fold, visible
 
 __all__ = [
     "Parsed",
@@ -71,6 +71,13 @@ _YEAR_MIN, _YEAR_MAX = 1990, 2100
 
 def _short(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _stripped(raw: str) -> str:
+    """A cell's text without surrounding space, nor the invisible characters (a zero-width space or
+    byte-order mark pasted with "100.000.000") that would make it no number."""
+    s = raw.strip()
+    return s if s.isprintable() else visible(s).strip()
 
 
 def _screen(s: str) -> Parsed[Any] | None:
@@ -233,7 +240,7 @@ def parse_number(raw: object) -> Parsed[float]:
 
 
 def _number_text(raw: str) -> Parsed[float]:
-    s = raw.strip()
+    s = _stripped(raw)
     if s.isdigit() and s.isascii():
         return Parsed(float(s), True)
     screened = _screen(s)
@@ -314,7 +321,7 @@ def _amount(raw: object, scale: int) -> Parsed[int]:
 
 
 def _amount_text(raw: str, scale: int) -> Parsed[int]:
-    s = raw.strip()
+    s = _stripped(raw)
     if _too_many_digits(s):
         return _fail(f"too many digits for an amount: {_short(s)}")
     if s.isdigit() and s.isascii():
@@ -397,7 +404,7 @@ def _count(raw: object) -> Parsed[int]:
 
 
 def _count_text(raw: str) -> Parsed[int]:
-    s = raw.strip()
+    s = _stripped(raw)
     if _too_many_digits(s):
         return _fail(f"too many digits for a count: {_short(s)}")
     if s.isdigit() and s.isascii():
@@ -483,7 +490,7 @@ def parse_date(raw: object) -> Parsed[datetime.date]:
     if kind is float or kind is int:
         return _EMPTY if raw != raw else excel_serial_to_date(raw)
     if kind is str:
-        s = raw.strip()
+        s = _stripped(raw)
         screened = _screen(s)
         if screened is not None:
             return screened
@@ -553,7 +560,7 @@ def _year(n: int) -> Parsed[int]:
 
 
 def _year_text(raw: str) -> Parsed[int]:
-    s = raw.strip()
+    s = _stripped(raw)
     if len(s) == 4 and s.isdigit() and s.isascii():
         return _year(int(s))
     screened = _screen(s)
@@ -618,7 +625,7 @@ def _span(year: int, month: int, end_year: int, end_month: int) -> Parsed[Period
 
 
 def _period_text(raw: str) -> Parsed[Period]:
-    s = raw.strip()
+    s = _stripped(raw)
     screened = _screen(s)
     if screened is not None:
         return screened

@@ -581,3 +581,16 @@ def test_no_amount_is_derived_when_all_three_columns_are_there(tmp_path: Path) -
     rows = [project(1, "Hỗ trợ ứng dụng máy sao chè", total=300, support=200, counterpart="")]
     (row,) = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", rows=rows)).rows
     assert row.counterpart_vnd is None and "counterpart_vnd" not in row.inferred
+
+
+def test_invisible_characters_pasted_into_cells_are_dropped(tmp_path: Path) -> None:
+    header = ["STT", "Mã đề án", "Tên đề án", "Kinh phí hỗ trợ (đồng)"]
+    rows = [[1, "DA-002\u200b", "\u200bĐào tạo nghề mây tre đan", "\ufeff100.000.000"]]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", header_rows=[header], rows=rows))
+    (row,) = result.rows
+    assert (row.project_code, row.title, row.support_vnd) == (
+        "DA-002",
+        "Đào tạo nghề mây tre đan",
+        100_000_000,
+    )
+    assert codes(result, "ERROR") == []

@@ -228,6 +228,9 @@ AMOUNT_CASES = [
     ("2.000.000 đồng", 1_000_000, (2_000_000, True, False, "")),
     ("35,5 triệu đồng", 1, (35_500_000, True, False, "")),
     (f"35,5{NBSP}triệu{NBSP}đồng", 1, (35_500_000, True, False, "")),
+    ("\u200b100000000", 1, (100_000_000, True, False, "")),  # zero-width space pasted from the web
+    ("\ufeff100.000.000", 1, (100_000_000, True, False, "")),  # byte-order mark
+    ("100\u00ad000\u2060000 đ", 1, (100_000_000, True, False, "")),  # soft hyphen, word joiner
     ("500 nghìn", 1, (500_000, True, False, "")),
     ("500k", 1, (500_000, True, False, "")),
     ("1.234,5", 1000, (1_234_500, True, False, "")),
@@ -268,6 +271,7 @@ COUNT_CASES = [
     (nfd("125 lao động"), (125, True, False, "")),
     ("125 người", (125, True, False, "")),
     (f"125{NBSP}người", (125, True, False, "")),
+    ("\u200b125\u200b", (125, True, False, "")),
     ("02", (2, True, False, "")),
     ("1.200", (1200, True, False, "")),  # counts are whole, so not ambiguous
     ("1,200", (1200, True, False, "")),
