@@ -233,18 +233,26 @@ class _SheetReader:
         self._money_scales()
 
     def _fill_merges(self) -> None:
+        """Copy vertically merged text down to the rows it spans, and flag merged amounts.
+
+        A row with nothing of its own under the merges (a project drawn over two rows, its cells
+        merged down) is left empty, so read as blank, not as a copy of the project above; merged
+        amounts over such rows only are not flagged either."""
         rows = self.grid.rows
-        for r1, c1, r2, c2 in self.grid.merges:
-            if r1 <= self.header.last_row or r2 == r1:
-                continue
+        spans = [m for m in self.grid.merges if m[0] > self.header.last_row and m[2] > m[0]]
+        empty = {
+            r for r1, _, r2, _ in spans for r in range(r1 + 1, min(r2 + 1, len(rows))) if not _filled(rows[r])
+        }
+        for r1, c1, r2, c2 in spans:
+            below = [r for r in range(r1 + 1, min(r2 + 1, len(rows))) if r not in empty]
             for c in range(c1, c2 + 1):
                 name = self.header.fields.get(c)
                 if name in FILL_DOWN_FIELDS:
                     value = rows[r1][c1]
-                    for r in range(r1 + 1, min(r2 + 1, len(rows))):
+                    for r in below:
                         if c < len(rows[r]):
                             rows[r][c] = value
-                elif name in MONEY_FIELDS or name in COUNT_FIELDS:
+                elif (name in MONEY_FIELDS or name in COUNT_FIELDS) and below:
                     self.issue(
                         "WARN",
                         "merged_amount",

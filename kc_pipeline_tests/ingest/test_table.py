@@ -329,6 +329,21 @@ def test_merged_amount_goes_to_its_first_row_and_is_flagged(tmp_path: Path) -> N
     assert (found.severity, found.source_row, found.column) == ("WARN", 2, "G")
 
 
+@pytest.mark.parametrize("merged", ["ABCDEFGH", "B"], ids=["every-cell", "title-only"])
+def test_a_project_drawn_over_two_rows_is_one_project(tmp_path: Path, merged: str) -> None:
+    """Its cells merged down over a second row, which holds nothing of its own: no copy of it."""
+    rows = [
+        project(1, "Hỗ trợ ứng dụng máy sao chè cho cơ sở chè Tân Cương (giai đoạn 1)"),  # 2
+        [],  # 3: under the merges
+        project(2, "Đào tạo nghề đan nón lá", beneficiary="HTX Bình Minh"),  # 4
+    ]
+    merges = [f"{c}2:{c}3" for c in merged]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", rows=rows, merges=merges))
+    assert [r.source_row for r in result.rows] == [2, 4]
+    assert ignored_rules(result)[3] == "blank"
+    assert "merged_amount" not in codes(result)
+
+
 @pytest.mark.parametrize(
     ("unit", "expected"),
     [
