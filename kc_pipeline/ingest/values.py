@@ -59,7 +59,10 @@ def _fail(note: str) -> Parsed[Any]:
 
 # --------------------------------------------------------------------------------------------- shared text
 
-_PLACEHOLDERS = frozenset({"-", "--", "–", "—", "−", "x", "X"})  # typed into cells that have no value
+_DASHES = frozenset({"-", "--", "–", "—", "−"})
+_PLACEHOLDERS = _DASHES | {"x", "X"}  # typed into cells that have no value
+# A dash in an amount or count cell is zero, as accounting tables (and Excel's accounting format) write it.
+_ZERO = Parsed(0, True)
 _EXCEL_ERRORS = frozenset(
     {"#REF!", "#N/A", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
 )
@@ -322,6 +325,8 @@ def _amount(raw: object, scale: int) -> Parsed[int]:
 
 def _amount_text(raw: str, scale: int) -> Parsed[int]:
     s = _stripped(raw)
+    if s in _DASHES:
+        return _ZERO
     if _too_many_digits(s):
         return _fail(f"too many digits for an amount: {_short(s)}")
     if s.isdigit() and s.isascii():
@@ -405,6 +410,8 @@ def _count(raw: object) -> Parsed[int]:
 
 def _count_text(raw: str) -> Parsed[int]:
     s = _stripped(raw)
+    if s in _DASHES:
+        return _ZERO
     if _too_many_digits(s):
         return _fail(f"too many digits for a count: {_short(s)}")
     if s.isdigit() and s.isascii():

@@ -242,7 +242,8 @@ AMOUNT_CASES = [
     ("1.500", 1, (1500, True, False, "")),  # whole đồng settle it
     ("1,500 đ", 1000, (1500, True, False, "")),
     ("", 1000, EMPTY),
-    ("-", 1000, EMPTY),
+    ("-", 1000, (0, True, False, "")),  # a dash is zero, as accounting tables write it
+    ("—", 1, (0, True, False, "")),
     (None, 1000, EMPTY),
     (float("nan"), 1000, EMPTY),
     ("#VALUE!", 1000, not_ok("excel error #VALUE!")),
@@ -292,6 +293,7 @@ COUNT_CASES = [
     (float("inf"), not_ok("infinite")),
     ("", EMPTY),
     ("x", EMPTY),
+    ("–", (0, True, False, "")),  # a dash is zero
     (None, EMPTY),
     (float("nan"), EMPTY),
 ]
