@@ -40,6 +40,9 @@ _ROW_TEXT_FIELDS = (*TEXT_FIELDS, "funding_source", "programme", "activity", "se
 # Cell types kept as they are in ``raw`` (anything else goes through :func:`_json_value`).
 _PLAIN = frozenset({str, float, int, bool})
 _HEADER_WORDS = frozenset({"stt", "tt"})
+# Counts that are one per project when the file gives none: a demonstration model, a cluster plan
+# (the targets count them by projects too). Trainees are never guessed.
+_ONE_PER_PROJECT = frozenset({"models", "clusters"})
 _PROJECT_NUMBER = re.compile(r"\d{1,4}[.)]?")
 _LEAD = re.compile(r"[^\w]*")
 # Cell text after :func:`nfc`, remembered: the same commune, unit or activity text comes back on
@@ -701,6 +704,11 @@ class _SheetReader:
             row.activity_code = classify.activity_from_keywords(text, ref, row.programme_code)
             if row.activity_code:
                 row.inferred.append("activity_code")
+        if row.activity_code:
+            for name in ref.activities[row.activity_code].counts & _ONE_PER_PROJECT:
+                if getattr(row, name) is None:
+                    setattr(row, name, 1)
+                    row.inferred.append(name)
         if row.activity_code and row.programme_code is None:
             row.programme_code = ref.activities[row.activity_code].programme_code
             row.inferred.append("programme_code")

@@ -609,3 +609,25 @@ def test_invisible_characters_pasted_into_cells_are_dropped(tmp_path: Path) -> N
         100_000_000,
     )
     assert codes(result, "ERROR") == []
+
+
+def test_a_model_or_cluster_plan_is_one_per_project_unless_the_file_counts_them(tmp_path: Path) -> None:
+    header = ["STT", "Tên đề án", "Số mô hình", "Kinh phí hỗ trợ (triệu đồng)"]
+    rows = [
+        [1, "Xây dựng mô hình trình diễn kỹ thuật sấy chè", "", 300],
+        [2, "Xây dựng mô hình trình diễn kỹ thuật chế biến gỗ", 3, 400],
+        [3, "Lập quy hoạch chi tiết cụm công nghiệp Sơn Cẩm", "", 500],
+        [4, "Hỗ trợ ứng dụng máy sao chè", "", 200],
+        [5, "Đào tạo nghề mây tre đan", "", 100],
+    ]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", header_rows=[header], rows=rows))
+    counts = [(r.activity_code, r.models, r.clusters, r.trainees) for r in result.rows]
+    assert counts == [
+        ("demo_model", 1, None, None),
+        ("demo_model", 3, None, None),
+        ("cluster_planning", None, 1, None),
+        ("machinery_transfer", None, None, None),
+        ("vocational_training", None, None, None),  # trainees are never guessed
+    ]
+    assert ["models" in r.inferred for r in result.rows] == [True, False, False, False, False]
+    assert "clusters" in result.rows[2].inferred
