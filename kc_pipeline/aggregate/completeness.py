@@ -64,24 +64,30 @@ def load_deadlines(directory: Path | None = None) -> Deadlines:
 def completeness_rows(
     conn: Connection, reference: Reference, deadlines: Deadlines, years: range | None = None
 ) -> list[dict[str, Any]]:
-    """One row per year and unit expected that year (or that reported anyway)."""
+    """One row per year and unit expected that year (or that reported anyway). Only loaded files
+    count as received; files of the unit-year that were rejected are counted apart (``rejected``),
+    so that a unit whose files could not be read is not mistaken for one that sent nothing."""
     f = core_source_files.c
-    received = {
-        (r.unit_code, r.year): r
-        for r in conn.execute(
-            select(
-                f.unit_code,
-                f.year,
-                func.count().label("files"),
-                func.min(f.received_at).label("first"),
-                func.max(f.received_at).label("last"),
-            )
-            .where(f.status == "loaded")
-            .group_by(f.unit_code, f.year)
+    received: dict[tuple[str, int], Any] = {}
+    rejected: dict[tuple[str, int], int] = {}
+    for r in conn.execute(
+        select(
+            f.unit_code,
+            f.year,
+            f.status,
+            func.count().label("files"),
+            func.min(f.received_at).label("first"),
+            func.max(f.received_at).label("last"),
         )
-    }
+        .where(f.status.in_(("loaded", "rejected")))
+        .group_by(f.unit_code, f.year, f.status)
+    ):
+        if r.status == "loaded":
+            received[(r.unit_code, r.year)] = r
+        else:
+            rejected[(r.unit_code, r.year)] = r.files
     if years is None:
-        known = [y for (_, y) in received] + list(
+        known = [y for (_, y) in (*received, *rejected)] + list(
             conn.execute(select(func.distinct(core_projects.c.year))).scalars()
         )
         if not known:
@@ -93,8 +99,9 @@ def completeness_rows(
         cutoff = datetime.combine(deadline, time.max, tzinfo=UTC)
         for unit in sorted(reference.units.values(), key=lambda u: int(u.unit_code)):
             got = received.get((unit.unit_code, year))
+            refused = rejected.get((unit.unit_code, year), 0)
             expected = unit.valid_in(year)
-            if not expected and got is None:
+            if not expected and got is None and not refused:
                 continue
             first = _aware(got.first) if got else None
             out.append(
@@ -103,6 +110,7 @@ def completeness_rows(
                     "unit_code": unit.unit_code,
                     "expected": int(expected),
                     "received": int(got.files) if got else 0,
+                    "rejected": refused,
                     "on_time": None if first is None else int(first <= cutoff),
                     "deadline": deadline,
                     "first_received_at": first,

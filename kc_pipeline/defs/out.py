@@ -157,8 +157,9 @@ def out_yearly_trend_asset(context: AssetExecutionContext, warehouse: Warehouse)
     name="out_reporting_completeness",
     **OUT_ASSET,
     deps=[core_projects],
-    description="For each year and each unit that existed that year: expected, files received, on time "
-    "against the deadline of data/reference/reporting_deadlines.csv, first and last received.",
+    description="For each year and each unit that existed that year: expected, files received (loaded) "
+    "and rejected, on time against the deadline of data/reference/reporting_deadlines.csv, first and last "
+    "received.",
     check_specs=[
         dg.AssetCheckSpec(
             COMPLETE_AFTER_DEADLINE,
@@ -177,7 +178,7 @@ def out_reporting_completeness_asset(
     replace_table(engine, out_reporting_completeness, rows)
     today = date.today()
     missing = [r for r in rows if r["expected"] and not r["received"] and r["deadline"] < today]
-    columns = ("year", "unit_code", "expected", "received", "on_time", "deadline")
+    columns = ("year", "unit_code", "expected", "received", "rejected", "on_time", "deadline")
     return dg.MaterializeResult(
         metadata={
             **_metadata(
@@ -187,6 +188,7 @@ def out_reporting_completeness_asset(
             ),
             "expected": sum(r["expected"] for r in rows),
             "received": sum(1 for r in rows if r["received"]),
+            "rejected_only": sum(1 for r in rows if r["rejected"] and not r["received"]),
             "on_time": sum(1 for r in rows if r["on_time"]),
         },
         check_results=[_warn_check(COMPLETE_AFTER_DEADLINE, missing, columns, "missing")],

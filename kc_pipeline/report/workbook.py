@@ -1028,6 +1028,7 @@ def _completeness_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
         Col("Đơn vị"),
         Col("Phải báo cáo"),
         Col("Đã nhận (số tệp)", COUNT),
+        Col("Tệp bị từ chối", COUNT),
         Col("Đúng hạn"),
         Col("Hạn nộp", DATE),
         Col("Ngày nhận đầu tiên", DATETIME),
@@ -1042,7 +1043,8 @@ def _completeness_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
                 names.unit(r["unit_code"]),
                 "Có" if _number(r["expected"]) else "Không",
                 _number(r["received"]),
-                "Chưa nộp" if on_time is None else ("Có" if on_time else "Không"),
+                _number(r.get("rejected") or 0),
+                _on_time_text(on_time, _number(r.get("rejected") or 0)),
                 r.get("deadline"),
                 r.get("first_received_at"),
                 r.get("last_received_at"),
@@ -1050,6 +1052,13 @@ def _completeness_sheet(wb: Workbook, data: ReportData, names: Names) -> None:
         )
     sheet.table(columns, rows)
     sheet.finish()
+
+
+def _on_time_text(on_time: Any, rejected: int) -> str:
+    """Whether the unit-year's report came on time; with no file loaded, whether any came at all."""
+    if on_time is None:
+        return "Tệp lỗi, chưa đọc được" if rejected else "Chưa nộp"
+    return "Có" if on_time else "Không"
 
 
 def _quarantine_sheet(wb: Workbook, data: ReportData, names: Names) -> None:

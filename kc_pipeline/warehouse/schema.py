@@ -218,6 +218,13 @@ out_reporting_completeness = Table(
     Column("unit_code", String(16), nullable=False),
     Column("expected", Integer, nullable=False, comment="1 when the unit existed in the year"),
     Column("received", Integer, nullable=False, comment="current files loaded for the unit-year"),
+    Column(
+        "rejected",
+        Integer,
+        nullable=False,
+        server_default="0",
+        comment="current files of the unit-year that were rejected (unreadable, no table, ...)",
+    ),
     Column("on_time", Integer, comment="1 when the first file arrived by the deadline; NULL if none arrived"),
     Column("deadline", Date, nullable=False),
     Column("first_received_at", DateTime(timezone=True)),

@@ -117,3 +117,20 @@ def test_completeness_expects_only_units_that_existed(warehouse_engine: Engine, 
     assert [r["unit_code"] for r in rows if r["year"] == 2026] == ["19"]
     assert by_key[(2026, "19")]["deadline"] == date(2026, 12, 20)
     assert by_key[(2021, "171")]["last_received_at"].date() == date(2021, 12, 30)
+
+
+def test_a_unit_whose_files_were_all_rejected_is_told_apart_from_one_that_sent_nothing(
+    warehouse_engine: Engine, tmp_path: Path
+) -> None:
+    build(warehouse_engine, tmp_path)
+    broken = tmp_path / "2021" / "phu-luong" / "bao_cao.xlsx"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("STT,Tên đề án\n1,Đào tạo nghề\n", encoding="utf-8")  # a CSV under an .xlsx name
+    load_unit_year(warehouse_engine, "168", 2021, *batch(broken))
+    with warehouse_engine.connect() as conn:
+        rows = completeness_rows(conn, load_reference(), load_deadlines())
+    by_key = {(r["year"], r["unit_code"]): r for r in rows}
+    sent_broken, sent_nothing = by_key[(2021, "168")], by_key[(2021, "169")]
+    assert (sent_broken["received"], sent_broken["rejected"], sent_broken["on_time"]) == (0, 1, None)
+    assert (sent_nothing["received"], sent_nothing["rejected"], sent_nothing["on_time"]) == (0, 0, None)
+    assert by_key[(2021, "171")]["rejected"] == 0

@@ -34,7 +34,7 @@ from kc_pipeline.aggregate.yearly import yearly_trend_rows
 from kc_pipeline.reference import load_reference
 from kc_pipeline.report import workbook
 from kc_pipeline.report.data import PROJECT_COLUMNS, ReportData
-from kc_pipeline.report.workbook import SHEETS, cell_value, write_workbook
+from kc_pipeline.report.workbook import SHEETS, _on_time_text, cell_value, write_workbook
 
 M = 1_000_000
 SUMMARY_COLUMNS = [
@@ -257,8 +257,8 @@ def test_headers_are_vietnamese(book: openpyxl.Workbook) -> None:
         "Mục tiêu 2021-2025": ["STT", "Chỉ tiêu", "Đơn vị tính", "Mục tiêu 2021-2025", "Thực hiện (lũy kế)",
                                "% thực hiện", "% theo tiến độ", "Đánh giá", "Dự kiến đến năm 2025",
                                "Khả năng đạt mục tiêu 2025"],
-        "Tình hình báo cáo": ["Năm", "Đơn vị", "Phải báo cáo", "Đã nhận (số tệp)", "Đúng hạn", "Hạn nộp",
-                              "Ngày nhận đầu tiên", "Ngày nhận cuối"],
+        "Tình hình báo cáo": ["Năm", "Đơn vị", "Phải báo cáo", "Đã nhận (số tệp)", "Tệp bị từ chối",
+                              "Đúng hạn", "Hạn nộp", "Ngày nhận đầu tiên", "Ngày nhận cuối"],
         "Dòng bị loại": ["Năm", "Đơn vị", "Tệp", "Trang tính", "Dòng", "Lý do", "Nội dung dòng gốc"],
     }  # fmt: skip
     for name, wanted in expected.items():
@@ -412,6 +412,7 @@ def test_completeness_and_quarantine(book: openpyxl.Workbook) -> None:
     assert value(ws, city, "Hạn nộp") == datetime(2021, 12, 20)
     assert value(ws, city, "Ngày nhận cuối") == datetime(2021, 12, 20, 3, 0)  # 20:00 UTC is 03:00 in Việt Nam
     assert value(ws, row_where(ws, Đơn_vị="Định Hóa"), "Đúng hạn") == "Chưa nộp"
+    assert value(ws, city, "Tệp bị từ chối") == 0
     assert "năm 2021: 1/2 đơn vị, 1 đúng hạn" in ws["A2"].value
     rejected = book["Dòng bị loại"]
     assert value(rejected, 4, "Tệp") == "2022/dai-tu/a.xlsx" and value(rejected, 4, "Dòng") == 12
@@ -654,3 +655,9 @@ def test_project_totals_add_up_as_row_by_row_sums() -> None:
     assert summed == {m: one_by_one[m] for m in frame.columns}
     assert [type(v) for v in summed.values()] == [type(one_by_one[m]) for m in frame.columns]
     assert workbook._column_total(frame, "projects") == 0  # a column the frame lacks adds nothing
+
+
+def test_a_unit_whose_files_were_all_rejected_is_not_said_to_have_sent_nothing() -> None:
+    assert [_on_time_text(None, 0), _on_time_text(None, 2), _on_time_text(1, 1), _on_time_text(0, 0)] == [
+        "Chưa nộp", "Tệp lỗi, chưa đọc được", "Có", "Không",
+    ]  # fmt: skip

@@ -30,7 +30,7 @@ from kc_pipeline_tests.warehouse.databases import (
     postgres_test_url,
 )
 
-HEAD = "0002"  # the newest migration: update with each new revision
+HEAD = "0003"  # the newest migration: update with each new revision
 
 
 def _revision(engine: Engine) -> tuple[str, ...]:
