@@ -178,7 +178,11 @@ def _insert_projects(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def _sqlite_value(value: Any) -> Any:
-    return value.isoformat(sep=" ") if isinstance(value, datetime) else value
+    """A timestamp as SQLAlchemy's SQLite dialect writes every other one (UTC, no offset, always
+    microseconds), so that valid_from and valid_to read and compare alike in SQL."""
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def _copy_insert(conn: Connection, rows: list[dict[str, Any]], columns: str) -> None:

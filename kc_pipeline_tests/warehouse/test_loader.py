@@ -49,6 +49,24 @@ def test_load_then_same_bytes_again_changes_nothing(warehouse_engine: Engine, tm
     assert projects[MACHINE + " A"]["unit_code"] == UNIT and projects[MACHINE + " A"]["year"] == YEAR
 
 
+def test_every_timestamp_of_a_project_is_written_alike(warehouse_engine: Engine, tmp_path: Path) -> None:
+    """On SQLite timestamps are text: valid_from and valid_to in one format compare as times do."""
+    first = district_file(tmp_path / "v1" / "2021" / "dai-tu" / "a.xlsx", [A, B])
+    load_unit_year(warehouse_engine, UNIT, YEAR, *batch(first), now=datetime(2021, 12, 1, 9, 0, tzinfo=UTC))
+    second = district_file(tmp_path / "v2" / "2021" / "dai-tu" / "a.xlsx", [A])
+    load_unit_year(warehouse_engine, UNIT, YEAR, *batch(second), now=datetime(2021, 12, 2, 9, 0, 0, 5, UTC))
+    with warehouse_engine.connect() as conn:
+        sql = (
+            "SELECT valid_from, valid_to, valid_to > valid_from FROM core_projects WHERE valid_to IS NOT NULL"
+        )
+        closed = conn.execute(text(sql)).one()
+        loaded_at = conn.execute(text("SELECT MAX(loaded_at) FROM core_source_files")).scalar_one()
+    assert closed[2]
+    if warehouse_engine.dialect.name == "sqlite":  # as SQLAlchemy writes loaded_at and valid_to
+        second_load = "2021-12-02 09:00:00.000005"
+        assert (closed[0], closed[1], loaded_at) == ("2021-12-01 09:00:00.000000", second_load, second_load)
+
+
 def test_a_corrected_resubmission_gives_exactly_the_expected_versions(
     warehouse_engine: Engine, tmp_path: Path
 ) -> None:
