@@ -121,6 +121,13 @@ def _check_zip(data: bytes, limits: ZipLimits) -> str:
                 "zip_bomb", f"the workbook has {len(entries):,} parts, above {limits.max_entries:,}"
             )
         names = {e.filename for e in entries}
+        if len(names) != len(entries):  # which copy counts differs between readers: Excel refuses it
+            seen: set[str] = set()
+            twice = next(e.filename for e in entries if e.filename in seen or seen.add(e.filename))
+            raise UnreadableWorkbook(
+                "duplicate_zip_entry",
+                f"the part {twice} appears twice in the file, which Excel refuses to open; save it again",
+            )
         total = 0
         for entry in entries:
             total += entry.file_size

@@ -17,6 +17,7 @@ import io
 import os
 import struct
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -440,6 +441,24 @@ def sparse(incoming: Path) -> list[Path]:
     tail_cell = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
     xml = sheet_xml(rows).replace("</sheetData>", tail_cell + "</sheetData>")
     return [raw_xlsx(hostile_path(incoming, "thua.xlsx"), [("Sheet1", xml)])]
+
+
+def duplicate_part(incoming: Path) -> list[Path]:
+    """The sheet's part twice in the zip: a far cell in the first copy, a plain table in the second.
+    Readers disagree on which copy counts, so the guards could check one and the parser read the other."""
+    rows = table_rows(projects(2))
+    tail_cell = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    far = sheet_xml(rows).replace("</sheetData>", tail_cell + "</sheetData>")
+    path = raw_xlsx(hostile_path(incoming, "hai_ban.xlsx"), [("Sheet1", sheet_xml(rows))])
+    with zipfile.ZipFile(path) as archive:
+        parts = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": the point of the file
+        for name, data in parts:
+            if name == "xl/worksheets/sheet1.xml":
+                archive.writestr(name, far.encode())
+            archive.writestr(name, data)
+    return [path]
 
 
 def formatted_far_cell(incoming: Path) -> list[Path]:
@@ -1122,6 +1141,12 @@ CORPUS: list[Hostile] = [
     rejected("cell_of_400_mb", huge_cell, "zip_bomb", REFUSED_UNREAD),
     rejected("declared_size_4_gib", declared_size_lie, "zip_bomb", REFUSED_UNREAD),
     rejected("too_many_zip_parts", too_many_parts, "zip_bomb", REFUSED_UNREAD),
+    rejected(
+        "duplicate_zip_part",
+        duplicate_part,
+        "duplicate_zip_entry",
+        "a part named twice is ambiguous (readers disagree on which copy counts): refused unread",
+    ),
     rejected(
         "cell_of_3_mb_under_the_zip_guards",
         big_cell_under_guards,
