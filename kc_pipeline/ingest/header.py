@@ -1,9 +1,17 @@
 """Find the header of a district table and map its columns to canonical fields.
 
-Headers sit under a few title rows, in one row or two (a merged group such as "Kinh phí (triệu
-đồng)" over "Tổng số | KC hỗ trợ | Đối ứng"). Each candidate row is scored by how many distinct
-canonical fields its cells name through the alias table ``data/reference/columns.csv``; the best
-row wins, and the row below joins it when that names more fields.
+Headers sit under a few title rows, in one row, two (a merged group such as "Kinh phí (triệu
+đồng)" over "Tổng số | KC hỗ trợ | Đối ứng") or three ("Kinh phí (đồng)" over "Tổng số | Trong đó",
+"Trong đó" over "KC hỗ trợ | Đối ứng"). Each candidate row is scored by how many distinct canonical
+fields its cells name through the alias table ``data/reference/columns.csv``; the best row wins, and
+up to two rows of text below join it when that names more fields.
+
+A column's heading over several rows is made of its cells top to bottom (a merged group counts for
+every column under it; the lower part of a vertical merge does not repeat). It maps as the heading
+made of all of them ("Kinh phí (đồng) Tổng số" is the total), else as the heading without its outer
+groups, down to its lowest cell alone, else as one of its groups alone, nearest first. When that is a
+generic total ("Kinh phí thực hiện" over "Trong đó" over "KC hỗ trợ"), a more specific part that
+names another amount or count wins: the column holds that part of the total.
 
 A heading names a field when, folded, it is one of the field's aliases, or else starts with one
 (the longest that fits), whole words only. Two columns of ``columns.csv`` refine the prefix match:
@@ -12,6 +20,10 @@ A heading names a field when, folded, it is one of the field's aliases, or else 
 (the total: "Tổng số", "Tổng") gives way to another money or count field whose alias overlaps it
 or follows it directly ("Tổng số học viên" is trainees; under a group "Kinh phí thực hiện", the
 sub-heading "Đối ứng" is the counterpart amount).
+
+A heading that says its column is a share (:data:`SHARE_SIGNS` or :data:`SHARE_WORDS` anywhere in
+it, brackets included, or in a group over it) never names a money or count field: "Hỗ trợ (%)" and
+"Kinh phí hỗ trợ (%)" hold percentages, not đồng, and stay unknown columns, kept in raw.
 """
 
 from __future__ import annotations
@@ -27,7 +39,16 @@ from kc_pipeline.text import fold, nfc
 
 HEADER_SCAN_ROWS = 40
 MIN_HEADER_SCORE = 3
+MAX_HEADER_ROWS = 3  # a top row and up to two rows of sub-headings under it
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+
+# A heading holding one of these signs (not after a number: "tối đa 50%" caps an amount), or these
+# words (accents and case ignored, whole words), says its column is a share ("Hỗ trợ (%)", "Tỷ lệ
+# đối ứng"): it names no money or count field. Not reference data: the rule is about every amount
+# and count alike, like the kinds in ``reference.QUANTITY_KINDS``.
+SHARE_SIGNS = ("%", "\uff05")  # per cent, full-width per cent
+SHARE_WORDS = ("tỷ lệ", "tỉ lệ", "phần trăm", "tỷ trọng", "tỉ trọng")
+_SHARE_KEYS = tuple(f" {fold(w)} " for w in SHARE_WORDS)
 
 
 @dataclass(slots=True)
@@ -126,16 +147,20 @@ def _named_after(words: tuple[str, ...], head: tuple[int, str], table: _Headings
     return best
 
 
-@lru_cache(maxsize=4096)
-def _match_heading(columns_key: int, text: str, reference: Reference) -> str | None:
-    """Canonical field named by a heading: an exact alias, else the longest alias the heading starts
-    with (unless a word after it changes its meaning), except that a generic total followed by the
-    name of another amount is that amount."""
-    del columns_key  # part of the cache key only
-    key = fold(_PARENS.sub(" ", text))
-    if not key:
-        return None
-    table = _headings(reference)
+def _is_share(text: str) -> bool:
+    """True when a heading says its column is a share: "Hỗ trợ (%)", "Tỷ lệ hỗ trợ", "Phần trăm".
+    A sign after a number is a cap on the amount, not a share: "Kinh phí hỗ trợ (tối đa 50%)"."""
+    for sign in SHARE_SIGNS:
+        at = text.find(sign)
+        while at >= 0:
+            if not text[:at].rstrip()[-1:].isdigit():
+                return True
+            at = text.find(sign, at + 1)
+    key = f" {fold(text)} "
+    return any(word in key for word in _SHARE_KEYS)
+
+
+def _field_of(key: str, table: _Headings) -> str | None:
     found = table.fields.get(key)
     if found:
         return found
@@ -148,8 +173,55 @@ def _match_heading(columns_key: int, text: str, reference: Reference) -> str | N
     return head[1]
 
 
+@lru_cache(maxsize=4096)
+def _match_heading(columns_key: int, text: str, reference: Reference) -> str | None:
+    """Canonical field named by a heading: an exact alias, else the longest alias the heading starts
+    with (unless a word after it changes its meaning), except that a generic total followed by the
+    name of another amount is that amount, and that a share ("Hỗ trợ (%)") is no amount or count."""
+    del columns_key  # part of the cache key only
+    key = fold(_PARENS.sub(" ", text))
+    if not key:
+        return None
+    table = _headings(reference)
+    found = _field_of(key, table)
+    if found in table.quantities and _is_share(text):
+        return None
+    return found
+
+
 def match_heading(text: str, reference: Reference) -> str | None:
     return _match_heading(id(reference), text, reference)
+
+
+def match_parts(parts: tuple[str, ...], reference: Reference) -> str | None:
+    """Canonical field named by a column whose heading is written over several header rows, its
+    cells top to bottom: see the module docstring. One part is :func:`match_heading`."""
+    if len(parts) == 1:
+        return match_heading(parts[0], reference)
+    table = _headings(reference)
+    share = any(_is_share(p) for p in parts)
+
+    def field_of(text: str) -> str | None:
+        found = match_heading(text, reference)
+        return None if share and found in table.quantities else found
+
+    # All the parts, then without the outer groups down to the lowest cell, then each group alone.
+    narrowing = [" ".join(parts[i:]) for i in range(len(parts))]
+    texts = narrowing + list(reversed(parts[:-1]))
+    lowest = field_of(parts[-1])
+    for i, text in enumerate(texts):
+        found = field_of(text)
+        if found is None:
+            continue
+        if found not in table.quantities and lowest in table.quantities:
+            return lowest  # amounts under a group named like a text column: "Nguồn vốn" over "KC hỗ trợ"
+        if found in table.generic:
+            for specific in narrowing[i + 1 :]:
+                part = field_of(specific)
+                if part and part != found and part in table.quantities and part not in table.generic:
+                    return part
+        return found
+    return None
 
 
 def _cell_text(value: Any) -> str:
@@ -178,6 +250,23 @@ def _horizontal_fill(rows: list[list[Any]], merges: list[tuple[int, int, int, in
     return cells
 
 
+def _subgroup_fill(rows: list[list[Any]], merges: list[tuple[int, int, int, int]], r: int) -> list[Any]:
+    """Header row ``r`` below the top one, with a merged cell copied across the columns it spans when
+    it is a subgroup ("Trong đó" over "KC hỗ trợ | Đối ứng"): it lies under a group merged across the
+    row above. A merged row of its own (a section line under a one-row header) is not copied."""
+    cells = list(rows[r])
+    group_end: dict[int, int] = {}  # column -> last column of the group merged over it in row r - 1
+    for r1, c1, r2, c2 in merges:
+        if r1 <= r - 1 <= r2 and c2 > c1:
+            group_end.update(dict.fromkeys(range(c1, min(c2 + 1, len(cells))), c2))
+    for r1, c1, _, c2 in merges:
+        if r1 == r and c2 > c1 and group_end.get(c1, -1) >= c2:
+            value = rows[r1][c1] if c1 < len(rows[r1]) else ""
+            for c in range(c1, min(c2 + 1, len(cells))):
+                cells[c] = value
+    return cells
+
+
 def _vertical_copy(merges: list[tuple[int, int, int, int]], r: int) -> set[int]:
     """Columns whose cell in row ``r`` is the lower part of a vertical merge (not a heading of its own)."""
     out: set[int] = set()
@@ -188,15 +277,17 @@ def _vertical_copy(merges: list[tuple[int, int, int, int]], r: int) -> set[int]:
 
 
 def _assign(candidates: dict[int, list[str]], reference: Reference) -> Header:
+    """Fields of the columns whose heading parts, top to bottom, are ``candidates``; a field named
+    twice goes to the first column that names it."""
     fields: dict[int, str] = {}
     headings: dict[int, str] = {}
     unknown: dict[int, str] = {}
     duplicates: dict[int, str] = {}
     taken: set[str] = set()
     for c in sorted(candidates):
-        texts = candidates[c]
-        headings[c] = texts[0]
-        found = next((f for f in (match_heading(t, reference) for t in texts) if f), None)
+        parts = candidates[c]
+        headings[c] = " ".join(parts)
+        found = match_parts(tuple(parts), reference)
         if found is None:
             unknown[c] = headings[c]
         elif found in taken:
@@ -208,7 +299,7 @@ def _assign(candidates: dict[int, list[str]], reference: Reference) -> Header:
 
 
 def _looks_like_headings(cells: list[Any]) -> bool:
-    """A second header row holds text only; a data or numbering row holds numbers or dates."""
+    """A lower header row holds text only; a data or numbering row holds numbers or dates."""
     return any(isinstance(v, str) and v.strip() for v in cells) and not any(
         v != "" and not isinstance(v, str) for v in cells
     )
@@ -220,11 +311,41 @@ def _score(fields: dict[int, str]) -> int:
     return len(names) + bonus
 
 
+def _header_from(
+    rows: list[list[Any]], merges: list[tuple[int, int, int, int]], r: int, reference: Reference
+) -> tuple[Header, int, dict[int, list[str]]]:
+    """The best header whose top row is ``r``, its score and each column's heading parts: the row
+    alone, or with the next row or two of text when that names more fields than fewer rows do (a
+    middle row "Trong đó" may name nothing new; the row under it does)."""
+    parts: dict[int, list[str]] = {}
+    best: tuple[Header, int, dict[int, list[str]]] | None = None
+    for k in range(MAX_HEADER_ROWS):
+        row = r + k
+        if k:
+            if row >= len(rows) or not _looks_like_headings(rows[row]):
+                break
+            cells, repeated = _subgroup_fill(rows, merges, row), _vertical_copy(merges, row)
+        else:
+            cells, repeated = _horizontal_fill(rows, merges, row), set()
+        parts = {c: list(p) for c, p in parts.items()}
+        for c, value in enumerate(cells):
+            if c not in repeated and (text := _cell_text(value)):
+                parts.setdefault(c, []).append(text)
+        header = _assign(parts, reference)
+        header.rows = list(range(r, row + 1))
+        score = _score(header.fields)
+        if best is None or score > best[1]:
+            best = header, score, parts
+    assert best is not None
+    return best
+
+
 def find_header(
     rows: list[list[Any]], merges: list[tuple[int, int, int, int]], reference: Reference
 ) -> Header | None:
     """The header of the table in ``rows``, or None when no row names enough known columns."""
     best: Header | None = None
+    best_parts: dict[int, list[str]] = {}
     best_score = 0
     limit = min(len(rows), HEADER_SCAN_ROWS)
     for r in range(limit):
@@ -233,34 +354,16 @@ def find_header(
         single = _row_fields(rows[r], reference)
         if len(set(single.values())) < 2:
             continue
-        top = _horizontal_fill(rows, merges, r)
-        one = _assign({c: [t] for c, v in enumerate(top) if (t := _cell_text(v))}, reference)
-        one.rows = [r]
-        candidate, score = one, _score(one.fields)
-        if r + 1 < len(rows) and _looks_like_headings(rows[r + 1]):
-            below = rows[r + 1]
-            lower_merged = _vertical_copy(merges, r + 1)
-            combined: dict[int, list[str]] = {}
-            for c in range(max(len(top), len(below))):
-                upper = _cell_text(top[c]) if c < len(top) else ""
-                lower = _cell_text(below[c]) if c < len(below) and c not in lower_merged else ""
-                texts = [t for t in ((f"{upper} {lower}" if upper and lower else ""), lower, upper) if t]
-                if texts:
-                    combined[c] = texts
-            two = _assign(combined, reference)
-            two.rows = [r, r + 1]
-            if _score(two.fields) > score:
-                candidate, score = two, _score(two.fields)
+        candidate, score, parts = _header_from(rows, merges, r, reference)
         if score > best_score:
-            best, best_score = candidate, score
+            best, best_score, best_parts = candidate, score, parts
     if best is None or best_score < MIN_HEADER_SCORE:
         return None
     for c in best.fields:
-        heading = best.headings.get(c, "")
-        scale = money_scale_from_text(heading)
-        if scale is None and len(best.rows) == 2:
-            group = _horizontal_fill(rows, merges, best.rows[0])
-            scale = money_scale_from_text(_cell_text(group[c]) if c < len(group) else "")
+        # The unit named in the heading, else in one of its cells, the lowest first: a merged group
+        # "Kinh phí (triệu đồng)" names it for every amount under it.
+        texts = [best.headings.get(c, ""), *reversed(best_parts.get(c, []))]
+        scale = next((s for t in texts if (s := money_scale_from_text(t)) is not None), None)
         if scale is not None:
             best.money_scale[c] = scale
     return best

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kc_pipeline.ingest.cells import read_grids
-from kc_pipeline.ingest.header import Header, column_letter, find_header, match_heading
+from kc_pipeline.ingest.header import Header, column_letter, find_header, match_heading, match_parts
 from kc_pipeline.paths import reference_dir
 from kc_pipeline.reference import Reference, load_reference
 from kc_pipeline_tests.builders import HEADER, TITLES, project, write_table
@@ -392,6 +392,27 @@ def test_two_row_header_under_a_total_group(tmp_path: Path, ref: Reference) -> N
     assert header.duplicates == {}
 
 
+def test_amounts_under_a_group_named_like_a_funding_source(tmp_path: Path, ref: Reference) -> None:
+    # "Nguồn vốn" names the funding-source column alone; over amounts, each column holds its amount.
+    top = ["STT", "Tên đề án", "Nguồn vốn (triệu đồng)", None, None]
+    sub = [None, None, "Tổng", "Ngân sách khuyến công", "Cơ sở đối ứng"]
+    path = write_table(
+        tmp_path / "x.xlsx",
+        [top, sub],
+        [[1, "Đào tạo nghề", 150, 100, 50]],
+        merges=["C1:E1", "A1:A2", "B1:B2"],
+    )
+    header = header_of(path, ref)
+    assert mapped(header) == {
+        "A": "seq",
+        "B": "title",
+        "C": "total_vnd",
+        "D": "support_vnd",
+        "E": "counterpart_vnd",
+    }
+    assert header.duplicates == {} and header.money_scale == {2: 1_000_000, 3: 1_000_000, 4: 1_000_000}
+
+
 def test_stop_words_and_generic_totals_are_reference_data(tmp_path: Path) -> None:
     directory = shutil.copytree(reference_dir(), tmp_path / "reference")
     path = directory / "columns.csv"
@@ -403,3 +424,247 @@ def test_stop_words_and_generic_totals_are_reference_data(tmp_path: Path) -> Non
     edited = load_reference(directory)
     assert match_heading("Mã số thuế", edited) == "project_code"
     assert match_heading("Tổng số học viên", edited) == "total_vnd"
+
+
+# ------------------------------------------------------------------ shares are not amounts or counts
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Hỗ trợ (%)",
+        "Kinh phí hỗ trợ (%)",
+        "Kinh phí khuyến công hỗ trợ %",
+        "Hỗ trợ [%]",
+        "Hỗ trợ (％)",  # full-width per cent sign
+        nfd("Kinh phí hỗ trợ (%)"),
+        "Tỷ lệ hỗ trợ (%)",
+        "TỶ LỆ HỖ TRỢ",
+        "Tỉ lệ đối ứng",
+        "Ty le ho tro",
+        "Kinh phí hỗ trợ (tỷ lệ)",
+        "Đối ứng (phần trăm)",
+        "Phần trăm hỗ trợ",
+        "Tỷ trọng vốn đối ứng",
+        "Tổng số (%)",
+        "Số lao động (%)",
+    ],
+)
+def test_a_share_names_no_amount_or_count(heading: str, ref: Reference) -> None:
+    assert match_heading(heading, ref) is None
+
+
+@pytest.mark.parametrize(
+    ("heading", "field"),
+    [
+        ("Tổng kinh phí (tỷ đồng)", "total_vnd"),  # "tỷ" alone is a billion, not "tỷ lệ"
+        ("Kinh phí hỗ trợ", "support_vnd"),
+        ("Ghi chú (tỷ lệ hỗ trợ)", "note"),  # only amounts and counts are ruled out
+        ("Kinh phí hỗ trợ (tối đa 50%)", "support_vnd"),  # a cap on the amount, not a share
+        ("KC hỗ trợ (≤ 70 %)", "support_vnd"),
+    ],
+)
+def test_headings_that_are_not_shares(heading: str, field: str, ref: Reference) -> None:
+    assert match_heading(heading, ref) == field
+
+
+def test_a_share_column_before_the_support_amount(tmp_path: Path) -> None:
+    # The percentage column used to take support_vnd, and the real amount became a duplicate.
+    header = [
+        "STT",
+        "Mã đề án",
+        "Tên đề án",
+        "Nguồn kinh phí",
+        "Đơn vị thụ hưởng",
+        "Địa điểm",
+        "Hỗ trợ (%)",
+        "Kinh phí khuyến công hỗ trợ",
+        "Kinh phí đối ứng",
+    ]
+    path = write_table(
+        tmp_path / "2021" / "dai-tu" / "x.xlsx",
+        [header],
+        [
+            [
+                1,
+                "DA-001",
+                "Tổ chức hội chợ triển lãm",
+                "KCĐP",
+                "Cơ sở 1",
+                "Xã Phúc Xuân",
+                100,
+                100_000_000,
+                0,
+            ],
+            [
+                2,
+                "DA-002",
+                "Tổ chức hội chợ triển lãm",
+                "KCĐP",
+                "Cơ sở 2",
+                "Xã Phúc Xuân",
+                100,
+                120_000_000,
+                0,
+            ],
+        ],
+    )
+    result = read(path)
+    assert result.sheets[0].columns == {
+        "A": "seq",
+        "B": "project_code",
+        "C": "title",
+        "D": "funding_source",
+        "E": "beneficiary",
+        "F": "commune",
+        "H": "support_vnd",
+        "I": "counterpart_vnd",
+    }
+    assert result.sheets[0].unknown_columns == {"G": "Hỗ trợ (%)"}
+    assert "duplicate_column" not in codes(result)
+    assert [r.support_vnd for r in result.rows] == [100_000_000, 120_000_000]
+    assert result.rows[0].raw["Hỗ trợ (%)"] == 100  # kept, not lost
+
+
+def test_a_share_group_over_amount_sub_headings(tmp_path: Path, ref: Reference) -> None:
+    # "Tỷ lệ (%)" over "KC hỗ trợ | Đối ứng": the sub-headings name amounts, the group says shares.
+    top = ["STT", "Tên đề án", "Tỷ lệ (%)", None, "Kinh phí (triệu đồng)", None]
+    sub = [None, None, "KC hỗ trợ", "Đối ứng", "KC hỗ trợ", "Đối ứng"]
+    path = write_table(
+        tmp_path / "x.xlsx",
+        [top, sub],
+        [[1, "Đào tạo nghề", 70, 30, 100, 50]],
+        merges=["C1:D1", "E1:F1", "A1:A2", "B1:B2"],
+    )
+    header = header_of(path, ref)
+    assert header.rows == [0, 1]
+    assert mapped(header) == {"A": "seq", "B": "title", "E": "support_vnd", "F": "counterpart_vnd"}
+    assert header.unknown == {2: "Tỷ lệ (%) KC hỗ trợ", 3: "Tỷ lệ (%) Đối ứng"}
+    assert header.duplicates == {}
+
+
+# ------------------------------------------------------------------------ headers over three rows
+
+
+def test_three_row_header_reads_its_data(tmp_path: Path) -> None:
+    # "Kinh phí (đồng)" over "Tổng số | Trong đó", "Trong đó" over "KC hỗ trợ | Đối ứng".
+    top = ["STT", "Mã đề án", "Tên đề án", "Đơn vị thụ hưởng", "Kinh phí (đồng)", None, None, "Số lao động"]
+    mid = [None, None, None, None, "Tổng số", "Trong đó", None, None]
+    low = [None, None, None, None, None, "KC hỗ trợ", "Đối ứng", None]
+    merges = ["A5:A7", "B5:B7", "C5:C7", "D5:D7", "E5:G5", "E6:E7", "F6:G6", "H5:H7"]
+    path = write_table(
+        tmp_path / "2021" / "dai-tu" / "x.xlsx",
+        [top, mid, low],
+        [
+            [1, "DA-001", "Hỗ trợ ứng dụng máy sao chè", "Cơ sở 1", 150_000_000, 100_000_000, 50_000_000, 12],
+            [2, "DA-002", "Hỗ trợ máy ép gạch", "Cơ sở 2", 160_000_000, 110_000_000, 50_000_000, 8],
+        ],
+        titles=[*TITLES, ""],
+        merges=merges,
+    )
+    result = read(path)
+    sheet = result.sheets[0]
+    assert sheet.header_rows == [5, 6, 7]
+    assert sheet.columns == {
+        "A": "seq",
+        "B": "project_code",
+        "C": "title",
+        "D": "beneficiary",
+        "E": "total_vnd",
+        "F": "support_vnd",
+        "G": "counterpart_vnd",
+        "H": "trainees",
+    }
+    assert sheet.unknown_columns == {}
+    assert sheet.money_scale == {"total_vnd": 1, "support_vnd": 1, "counterpart_vnd": 1}
+    assert [i.source_row for i in result.ignored if i.rule == "header"] == [5, 6, 7]
+    assert [r.source_row for r in result.rows] == [8, 9]
+    assert [(r.total_vnd, r.support_vnd, r.counterpart_vnd) for r in result.rows] == [
+        (150_000_000, 100_000_000, 50_000_000),
+        (160_000_000, 110_000_000, 50_000_000),
+    ]
+    assert result.rows[0].raw["Kinh phí (đồng) Trong đó KC hỗ trợ"] == 100_000_000
+
+
+def test_three_row_header_under_a_total_group(tmp_path: Path, ref: Reference) -> None:
+    # "Kinh phí thực hiện" is itself a total heading: the sub-headings under "Trong đó" name its parts.
+    # The middle row names nothing new ("Tổng kinh phí" spans all three rows); the third row does.
+    top = ["STT", "Tên đề án", "Tổng kinh phí", "Kinh phí thực hiện (triệu đồng)", None]
+    mid = [None, None, None, "Trong đó", None]
+    low = [None, None, None, "KC hỗ trợ", "Đối ứng"]
+    path = write_table(
+        tmp_path / "x.xlsx",
+        [top, mid, low],
+        [[1, "Đào tạo nghề", 150, 100, 50]],
+        merges=["A1:A3", "B1:B3", "C1:C3", "D1:E1", "D2:E2"],
+    )
+    header = header_of(path, ref)
+    assert header.rows == [0, 1, 2]
+    assert mapped(header) == {
+        "A": "seq",
+        "B": "title",
+        "C": "total_vnd",
+        "D": "support_vnd",
+        "E": "counterpart_vnd",
+    }
+    assert header.headings[4] == "Kinh phí thực hiện (triệu đồng) Trong đó Đối ứng"
+    assert header.money_scale == {3: 1_000_000, 4: 1_000_000}
+    assert header.duplicates == {}
+
+
+@pytest.mark.parametrize(
+    ("parts", "field"),
+    [
+        (("Kinh phí (đồng)", "Trong đó", "KC hỗ trợ"), "support_vnd"),
+        (("Kinh phí thực hiện", "Trong đó", "Đối ứng"), "counterpart_vnd"),
+        (("Kinh phí (đồng)", "Tổng số"), "total_vnd"),
+        (("Kinh phí thực hiện", "Tổng số"), "total_vnd"),
+        (("Số lao động", "Tổng số"), "trainees"),  # the group names what the total counts
+        (("Kinh phí hỗ trợ", "Tổng số"), "support_vnd"),
+        (("Kinh phí thực hiện", "Năm 2021"), "total_vnd"),  # only an amount or count is a part of a total
+        (("Đơn vị", "thụ hưởng"), "beneficiary"),  # a heading broken over two rows
+        (("Kinh phí (đồng)", "Trong đó", "Hỗ trợ (%)"), None),
+        (("Tỷ lệ (%)", "Trong đó", "KC hỗ trợ"), None),
+    ],
+)
+def test_headings_over_several_rows(parts: tuple[str, ...], field: str | None, ref: Reference) -> None:
+    assert match_parts(parts, ref) == field
+
+
+def test_a_text_row_under_a_two_row_header_does_not_join_it(tmp_path: Path, ref: Reference) -> None:
+    top = ["STT", "Tên đề án", "Đơn vị thụ hưởng", "Kinh phí (triệu đồng)", None, None]
+    sub = [None, None, None, "Tổng số", "KC hỗ trợ", "Đối ứng"]
+    path = write_table(
+        tmp_path / "x.xlsx",
+        [top, sub],
+        [
+            ["1", "Hỗ trợ máy sao chè", "HTX Bình Minh", "150", "100", "50"],
+            [2, "Đào tạo nghề", "HTX An", 90, 60, 30],
+        ],
+        merges=["D1:F1", "A1:A2", "B1:B2", "C1:C2"],
+    )
+    header = header_of(path, ref)
+    assert header.rows == [0, 1]
+    assert mapped(header) == {
+        "A": "seq",
+        "B": "title",
+        "C": "beneficiary",
+        "D": "total_vnd",
+        "E": "support_vnd",
+        "F": "counterpart_vnd",
+    }
+
+
+def test_a_merged_section_line_under_a_one_row_header_does_not_join_it(
+    tmp_path: Path, ref: Reference
+) -> None:
+    # Copied across the table, "Chương trình ..." would name a programme in the unknown column C.
+    path = write_table(
+        tmp_path / "x.xlsx",
+        [["STT", "Tên đề án", "Cột lạ XYZ", "Tổng kinh phí"]],
+        [["Chương trình đào tạo nghề"], [1, "Đào tạo nghề", "x", 100]],
+        merges=["A2:D2"],
+    )
+    header = header_of(path, ref)
+    assert header.rows == [0]
+    assert header.unknown == {2: "Cột lạ XYZ"}
