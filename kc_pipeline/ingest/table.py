@@ -218,6 +218,10 @@ class _SheetReader:
                 r, "header", " | ".join(self.header.headings.get(c, "") for c in sorted(self.header.fields))
             )
         for c, name in self.header.unknown.items():
+            scale = values.money_scale_from_text(name) if _UNIT_LINE.search(fold(name)) else None
+            if scale is not None:  # "Đơn vị tính: triệu đồng" written in a cell of the header row
+                self.context.unit_line_scale = scale
+                continue
             self.issue(
                 "INFO",
                 "unknown_column",
@@ -266,6 +270,7 @@ class _SheetReader:
 
     def _money_scales(self) -> None:
         layout = self.out.layout
+        guessed: int | None = None  # one guess for every column without a unit: they share one
         for f in MONEY_FIELDS:
             c = self.col.get(f)
             if c is None:
@@ -275,7 +280,9 @@ class _SheetReader:
             if scale is None and self.context.unit_line_scale is not None:
                 scale, source = self.context.unit_line_scale, "unit line"
             if scale is None:
-                scale, source = self._scale_from_magnitude(c), "magnitude"
+                if guessed is None:
+                    guessed = self._scale_from_magnitude([self.col[g] for g in MONEY_FIELDS if g in self.col])
+                scale, source = guessed, "magnitude"
             layout.money_scale[f] = scale
             layout.money_scale_source = (
                 source if layout.money_scale_source == "default" else layout.money_scale_source
@@ -289,10 +296,13 @@ class _SheetReader:
                 + ", ".join(f"{f} in {units.get(s, s)}" for f, s in layout.money_scale.items()),
             )
 
-    def _scale_from_magnitude(self, c: int) -> int:
+    def _scale_from_magnitude(self, columns: list[int]) -> int:
+        """The money unit the amounts of ``columns`` suggest, all together: a table writes its
+        total, support and counterpart in one unit, and the support alone may look smaller."""
         numbers = [
             float(v)
             for row in self.grid.rows[self.header.last_row + 1 :]
+            for c in columns
             if c < len(row) and isinstance(v := row[c], int | float) and not isinstance(v, bool) and v > 0
         ]
         if not numbers:

@@ -631,3 +631,32 @@ def test_a_model_or_cluster_plan_is_one_per_project_unless_the_file_counts_them(
     ]
     assert ["models" in r.inferred for r in result.rows] == [True, False, False, False, False]
     assert "clusters" in result.rows[2].inferred
+
+
+def test_a_unit_line_written_in_a_cell_of_the_header_row(tmp_path: Path) -> None:
+    header = [
+        "STT",
+        "Tên đề án",
+        "Tổng kinh phí",
+        "Kinh phí hỗ trợ",
+        "Đối ứng",
+        "",
+        "Đơn vị tính: triệu đồng",
+    ]
+    rows = [[1, "Hỗ trợ máy sao chè", 40_000, 15_000, 25_000], [2, "Hỗ trợ máy sấy chè", 400, 150, 250]]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", [header], rows))
+    assert result.sheets[0].money_scale_source == "unit line"
+    assert [r.support_vnd for r in result.rows] == [15_000 * MILLION, 150 * MILLION]
+    assert "money_unit_inferred" not in codes(result) and "unknown_column" not in codes(result)
+
+
+def test_money_columns_without_a_unit_share_one_guess(tmp_path: Path) -> None:
+    """Guessed column by column, a small support would be read in another unit than its total."""
+    header = ["STT", "Tên đề án", "Tổng kinh phí", "Kinh phí hỗ trợ", "Đối ứng"]
+    rows = [[1, "Hỗ trợ máy sao chè", 12_000, 2_000, 10_000], [2, "Hỗ trợ máy sấy chè", 9_000, 3_000, 6_000]]
+    result = read(write_table(tmp_path / "2021" / "dai-tu" / "x.xlsx", [header], rows))
+    assert len(set(result.sheets[0].money_scale.values())) == 1
+    assert [(r.total_vnd, r.support_vnd + r.counterpart_vnd) for r in result.rows] == [
+        (12_000_000, 12_000_000),
+        (9_000_000, 9_000_000),
+    ]
