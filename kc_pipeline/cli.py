@@ -154,16 +154,24 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from kc_pipeline.ingest.dropfolder import DropFolderUnavailable
     from kc_pipeline.validate import gx_service
+    from kc_pipeline.warehouse.engine import usable_url
 
     incoming = Path(args.incoming).resolve()
     url = args.warehouse or default_warehouse_url()
+    usable_url(url)  # a URL naming no usable database stops here, before anything starts
     # GX loads in its own process while this one plans, imports Dagster and reads: on a nightly run
     # its import is the longest wait before validation, so it starts before the plan, on a core of
     # its own, and is stopped if the plan finds nothing to do.
     if _spare_core():
         gx_service.start()
-    plan = _plan(incoming, url, args.full)
+    try:
+        plan = _plan(incoming, url, args.full)
+    except DropFolderUnavailable as exc:
+        gx_service.stop()
+        print(f"kc-pipeline run: error: {exc}", file=sys.stderr)
+        return 2
     if plan is not None and plan.idle:  # nothing changed: no Dagster, no GX, nothing read or written
         gx_service.stop()
         plan.fingerprints.save(plan.files)
@@ -582,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from kc_pipeline.reference import ReferenceDataError
+    from kc_pipeline.warehouse.engine import WarehouseUrlError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -589,6 +598,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ReferenceDataError as exc:
         print(f"kc-pipeline: reference data is broken, fix it and run again:\n  {exc}", file=sys.stderr)
+        return 2
+    except WarehouseUrlError as exc:
+        print(f"kc-pipeline: {exc} (--warehouse or KC_WAREHOUSE_URL)", file=sys.stderr)
         return 2
 
 

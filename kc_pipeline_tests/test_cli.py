@@ -309,3 +309,47 @@ def test_run_shows_file_level_warnings_as_validate_does(
     assert under(elsewhere).split()[:3] == ["WARN", "file", "unit_mismatch:"]
     assert "2 files (0 rejected), 0 not taken" in next(line for line in out if " files (" in line)
     assert "2 file-level warnings" in next(line for line in out if " files (" in line)
+
+
+def test_a_drop_folder_gone_or_emptied_of_years_closes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped --incoming or an unmounted share would read as every file withdrawn: refused."""
+    import sqlite3
+
+    warehouse = _run_env(tmp_path, monkeypatch)
+    incoming = tmp_path / "incoming"
+    write_district_file(incoming / "2025" / "phu-binh" / "x.xlsx", "UBND HUYỆN PHÚ BÌNH", 2025, 2)
+    assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse, "--json"]) == 0
+    capsys.readouterr()
+
+    def current() -> int:
+        with sqlite3.connect(tmp_path / "kc.sqlite") as conn:
+            return conn.execute("SELECT COUNT(*) FROM core_projects WHERE valid_to IS NULL").fetchone()[0]
+
+    assert current() == 2
+    mount_point = tmp_path / "share"
+    mount_point.mkdir()
+    for folder, why in ((tmp_path / "typo", "does not exist"), (mount_point, "holds no year folder")):
+        assert main(["run", "--incoming", str(folder), "--warehouse", warehouse]) == 2
+        assert why in capsys.readouterr().err
+        assert current() == 2
+    # Withdrawing every file on purpose still works: the year folders stay, empty.
+    (incoming / "2025" / "phu-binh" / "x.xlsx").unlink()
+    assert main(["run", "--incoming", str(incoming), "--warehouse", warehouse]) == 0
+    assert current() == 0
+
+
+@pytest.mark.parametrize("url", ["garbage", "mysql://root@127.0.0.1/kc", "sqlit:///kc.sqlite"])
+def test_a_warehouse_url_that_names_no_usable_database_is_a_usage_error(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run_env(tmp_path, monkeypatch)
+    incoming = tmp_path / "incoming"
+    write_district_file(incoming / "2025" / "phu-binh" / "x.xlsx", "UBND HUYỆN PHÚ BÌNH", 2025, 1)
+    assert main(["run", "--incoming", str(incoming), "--warehouse", url]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "postgresql://user@host:5432/database or sqlite:///" in err
+    monkeypatch.setenv("KC_WAREHOUSE_URL", url)
+    assert main(["summary"]) == 2
+    assert "KC_WAREHOUSE_URL" in capsys.readouterr().err

@@ -57,6 +57,11 @@ def log_not_taken(log: logging.Logger, not_taken: list[dropfolder.NotTaken]) -> 
 )
 def drop_folder_sensor(context: dg.SensorEvaluationContext, drop_folder: DropFolder) -> dg.SensorResult:
     state = json.loads(context.cursor) if context.cursor else None
+    try:  # a folder gone (an unmounted share) must not read as every file removed
+        dropfolder.check_available(drop_folder.incoming, bool(state and state.get("files")))
+    except dropfolder.DropFolderUnavailable as exc:
+        context.log.error(str(exc))
+        return dg.SensorResult(skip_reason=str(exc))
     tick = watch.look(drop_folder.incoming, drop_folder.reference(), state)
     log_not_taken(context.log, tick.refused)
     if tick.settling:
@@ -95,15 +100,21 @@ def drop_folder_sensor(context: dg.SensorEvaluationContext, drop_folder: DropFol
 )
 def nightly_reconcile(
     context: dg.ScheduleEvaluationContext, drop_folder: DropFolder, warehouse: Warehouse
-) -> list[dg.RunRequest]:
+) -> list[dg.RunRequest] | dg.SkipReason:
     reference = drop_folder.reference()
+    recorded = recorded_files(warehouse.engine())
+    try:  # a folder gone (an unmounted share) must not read as every file removed
+        dropfolder.check_available(drop_folder.incoming, bool(recorded))
+    except dropfolder.DropFolderUnavailable as exc:
+        context.log.error(str(exc))
+        return dg.SkipReason(str(exc))
     not_taken: list[dropfolder.NotTaken] = []
     files = dropfolder.scan(drop_folder.incoming, reference, refused=not_taken)
     log_not_taken(context.log, not_taken)
     fingerprints = Fingerprints(drop_folder.staging.root / "fingerprints.json")
     hashes = {f.relative: fingerprints.sha256(f) for f in files}
     fingerprints.save(files)
-    dirty = changed_unit_years(files, hashes, recorded_files(warehouse.engine()), reference)
+    dirty = changed_unit_years(files, hashes, recorded, reference)
     if not dirty:
         context.log.info("nothing changed since the last load")
         return []

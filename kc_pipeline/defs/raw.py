@@ -84,6 +84,8 @@ def raw_district_workbooks(context: AssetExecutionContext, drop_folder: DropFold
     wanted = [unit_year(k) for k in context.partition_keys]
     slugs, years = {s for s, _ in wanted}, {y for _, y in wanted}
     wanted_set = set(wanted)
+    # Reading a unit-year from a folder that is gone would close its projects: refuse instead.
+    dropfolder.check_available(drop_folder.incoming, holds_files=True)
     files = [
         f
         for f in dropfolder.scan(drop_folder.incoming, reference, years, slugs)

@@ -103,6 +103,10 @@ def run_pipeline(
         report.success = False
         report.error = f"the warehouse {warehouse.display} cannot be reached: {_short(exc)}"
         return report
+    except dropfolder.DropFolderUnavailable as exc:
+        report.success = False
+        report.error = str(exc)
+        return report
     files, dirty = plan.files, plan.dirty
     report.unchanged = plan.unchanged
     report.not_taken = plan.not_taken

@@ -42,6 +42,30 @@ class NotTaken(NamedTuple):
     reason: str  # what a clerk reads: what is wrong and where the file should go
 
 
+class DropFolderUnavailable(RuntimeError):
+    """The drop folder cannot say what the warehouse should hold: see :func:`check_available`."""
+
+
+def check_available(root: Path, holds_files: bool) -> None:
+    """Refuse a drop folder that is no folder, or that holds no year folder at all while the
+    warehouse (``holds_files``) holds loaded files.
+
+    A run takes a unit-year whose files are gone as withdrawn and closes its projects; a mistyped
+    path or an unmounted share would so close every current project of the warehouse. Emptying
+    every unit's folder on purpose still works: the year folders stay, empty.
+    """
+    if not root.is_dir():
+        raise DropFolderUnavailable(
+            f"the drop folder {root} does not exist or is not a folder: check the path (or its share)"
+        )
+    if holds_files and not any(p.is_dir() and _YEAR.fullmatch(p.name) for p in root.iterdir()):
+        raise DropFolderUnavailable(
+            f"the drop folder {root} holds no year folder, yet the warehouse holds loaded files: nothing "
+            "was closed. Is it the right folder (a share not mounted)? To withdraw every file, keep the "
+            "year folders and empty them"
+        )
+
+
 def is_temporary(name: str) -> bool:
     return bool(_TEMPORARY.search(name)) or name.startswith(".")
 

@@ -81,12 +81,14 @@ def plan_run(
     warehouse: str,
     full: bool = False,
 ) -> RunPlan:
-    """Scan the drop folder (hashes from the fingerprint cache) and compare it with the warehouse."""
+    """Scan the drop folder (hashes from the fingerprint cache) and compare it with the warehouse;
+    :class:`dropfolder.DropFolderUnavailable` when the folder cannot be trusted to say what it holds."""
+    recorded = recorded_files(engine)
+    dropfolder.check_available(incoming, bool(recorded))
     not_taken: list[NotTaken] = []
     files = dropfolder.scan(incoming, reference, refused=not_taken)
     fingerprints = Fingerprints(staging_root / "fingerprints.json")
     hashes = {f.relative: fingerprints.sha256(f) for f in files}
-    recorded = recorded_files(engine)
     if full:
         dirty = {(f.unit_slug, f.year) for f in files} | changed_unit_years([], {}, recorded, reference)
     else:

@@ -47,9 +47,19 @@ def default_url() -> str:
     return f"sqlite:///{(paths.warehouse_dir() / 'kc.sqlite').resolve()}"
 
 
+class WarehouseUrlError(ValueError):
+    """A warehouse URL that names no database this project can use; the message says what to write."""
+
+
+_URL_FORMS = "postgresql://user@host:5432/database or sqlite:///path/to/kc.sqlite"
+
+
 def normalize_url(url: str | URL) -> URL:
     """Parse ``url``; ``postgres://`` and ``postgresql://`` become psycopg 3, the one installed driver."""
-    parsed = url if isinstance(url, URL) else make_url(url)
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except (ArgumentError, ValueError):
+        raise WarehouseUrlError(f"the warehouse URL {url!r} cannot be read: write {_URL_FORMS}") from None
     backend, _, driver = parsed.drivername.partition("+")
     if backend in ("postgres", "postgresql"):
         parsed = parsed.set(drivername=f"postgresql+{driver or 'psycopg'}")
@@ -81,15 +91,18 @@ def make_engine(url: str | URL) -> Engine:
     with "database is locked" at their first write. Pass ``execution_options(kc_read_only=True)``
     (``READ_ONLY``) for transactions that never write, to read without waiting for the writer.
     """
-    parsed = normalize_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "postgresql":
+    parsed = usable_url(url)
+    if parsed.get_backend_name() == "postgresql":
         return create_engine(parsed, pool_pre_ping=True)
-    if backend == "sqlite":
-        return _sqlite_engine(parsed)
-    raise ValueError(
-        f"unsupported warehouse database {display_url(parsed)}: use postgresql://… or sqlite:///…"
-    )
+    return _sqlite_engine(parsed)
+
+
+def usable_url(url: str | URL) -> URL:
+    """:func:`normalize_url`, and a :class:`WarehouseUrlError` unless it names PostgreSQL or SQLite."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() not in ("postgresql", "sqlite"):
+        raise WarehouseUrlError(f"unsupported warehouse database {display_url(parsed)}: write {_URL_FORMS}")
+    return parsed
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -182,3 +182,27 @@ def test_the_sensor_and_the_nightly_schedule_log_every_workbook_they_do_not_take
         assert request.tags["dagster/asset_partition_range_start"] == "dai-tu|2021"
         messages = logged()
         assert [m[: len(e)] for m, e in zip(messages, expected, strict=True)] == expected, messages
+
+
+def test_a_drop_folder_gone_asks_for_no_run(incoming: Path, tmp_path: Path) -> None:
+    """An unmounted share must not read as every file removed (which would close every project)."""
+    write_district_file(incoming / "2021" / "dai-tu" / "a.xlsx", "UBND HUYỆN ĐẠI TỪ", 2021, 2)
+    with dg.instance_for_test() as instance:
+        settled = tick(incoming, instance, tick(incoming, instance, None).cursor)
+        assert keys(settled) == ["dai-tu|2021"]
+        drop = DropFolder(incoming_dir=str(incoming), staging_dir=str(tmp_path / "staging"))
+        warehouse = Warehouse(url=f"sqlite:///{tmp_path / 'kc.sqlite'}")
+        assert run_pipeline(drop, warehouse, instance).success
+        shutil.move(incoming, tmp_path / "elsewhere")
+        incoming.mkdir()  # the mount point, without its share
+        gone = tick(incoming, instance, settled.cursor)
+        assert keys(gone) == [] and "holds no year folder" in str(gone.skip_reason)
+        when = datetime(2026, 11, 27, 2, 0, tzinfo=ZoneInfo(TIMEZONE))
+        resources = {"drop_folder": drop, "warehouse": warehouse}
+        with dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=when, resources=resources
+        ) as context:
+            skipped = nightly_reconcile(context)
+        assert isinstance(skipped, dg.SkipReason) and "holds no year folder" in str(skipped.skip_message)
+        shutil.rmtree(incoming)  # no folder at all
+        assert "does not exist" in str(tick(incoming, instance, settled.cursor).skip_reason)
