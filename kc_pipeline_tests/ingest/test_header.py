@@ -668,3 +668,11 @@ def test_a_merged_section_line_under_a_one_row_header_does_not_join_it(
     header = header_of(path, ref)
     assert header.rows == [0]
     assert header.unknown == {2: "Cột lạ XYZ"}
+
+
+@pytest.mark.parametrize(
+    ("heading", "field"),
+    [("Tên ĐA", "title"), ("KP KC hỗ trợ", "support_vnd"), ("KP ĐƯ", "counterpart_vnd"), ("TT", "seq")],
+)
+def test_abbreviated_headings(heading: str, field: str, ref: Reference) -> None:
+    assert match_heading(heading, ref) == field
