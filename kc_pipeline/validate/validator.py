@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -19,7 +20,7 @@ import pandas as pd
 from kc_pipeline.ingest.model import PROJECT_FIELDS
 from kc_pipeline.reference import Reference, load_reference
 from kc_pipeline.validate import gx_suite
-from kc_pipeline.validate.findings import Finding
+from kc_pipeline.validate.findings import CONFLICT_CHECK, Finding, conflict_message
 from kc_pipeline.validate.frame import INTEGER_FIELDS, build_records, frame_from_records
 from kc_pipeline.validate.outliers import outlier_mask
 from kc_pipeline.validate.reconcile import reconcile
@@ -215,6 +216,37 @@ def _conflict(f: Finding) -> dict[str, Any]:
     }
 
 
+def _conflict_findings(frame: pd.DataFrame) -> list[Finding]:
+    """Each copy of a project found in two different files of one unit-year (its key holds the unit
+    and the year): both are quarantined, each naming the other, for the clerk to correct one. The
+    same bytes at two paths are one file, loaded once (the loader keeps one copy)."""
+    if not len(frame):
+        return []
+    repeated = frame[frame["project_key"].duplicated(keep=False) & frame["project_key"].notna()]
+    findings: list[Finding] = []
+    for key, group in repeated.groupby("project_key", sort=False):
+        copies = list(
+            zip(group["file_id"], group["path"], group["source_sheet"], group["source_row"], strict=True)
+        )
+        for file_id, _, sheet, row in copies:
+            base = file_id.split("#", 1)[0]
+            others = [(PurePath(p).name, s, int(r)) for f, p, s, r in copies if f.split("#", 1)[0] != base]
+            if others:
+                findings.append(
+                    Finding(
+                        CONFLICT_CHECK,
+                        "ERROR",
+                        conflict_message(others),
+                        file_id,
+                        sheet,
+                        int(row),
+                        "project_key",
+                        key,
+                    )
+                )
+    return findings
+
+
 def validate_documents(
     documents: Sequence[dict[str, Any]],
     reference: Reference | None = None,
@@ -242,7 +274,7 @@ def validate_documents(
     for doc in documents:
         if doc.get("status") == "read":
             findings.extend(_reader_findings(doc, row_keys))
-    rule_findings = _rule_findings(rules, frame, reference)
+    rule_findings = _rule_findings(rules, frame, reference) + _conflict_findings(frame)
     outlier_findings = _outlier_findings(frame, history)
     file_findings: dict[str, list[Finding]] = defaultdict(list)
     for doc in documents:

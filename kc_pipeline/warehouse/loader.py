@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from kc_pipeline.keys import JSON_ENCODER as _JSON
 from kc_pipeline.keys import content_hash, project_key
+from kc_pipeline.validate.findings import CONFLICT_CHECK, conflict_message
 from kc_pipeline.warehouse.schema import (
     PROJECT_DATA_COLUMNS,
     core_loads,
@@ -126,28 +127,26 @@ def _lock(conn: Connection, unit_code: str, year: int) -> None:
 
 
 def _conflicts(rows: list[dict[str, Any]], names: dict[str, str]) -> dict[int, dict[str, Any]]:
-    """Rows whose project key also appears in another current file of the unit-year; the message
-    names where (file, sheet and row), so that the clerk can find the other copy."""
+    """Rows whose project key also appears in another current file of the unit-year. Validation
+    quarantines these when it sees the unit-year's files together; this guards a load of rows
+    validated apart."""
     places_by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         places_by_key[row["project_key"]].append(row)
     out: dict[int, dict[str, Any]] = {}
     for i, row in enumerate(rows):
         others = [
-            o for o in places_by_key[row["project_key"]] if o["source_file_id"] != row["source_file_id"]
+            (names.get(o["source_file_id"]) or o["source_file_id"][:12], o["source_sheet"], o["source_row"])
+            for o in places_by_key[row["project_key"]]
+            if o["source_file_id"] != row["source_file_id"]
         ]
         if others:
-            where = "; ".join(
-                f"{names.get(o['source_file_id']) or o['source_file_id'][:12]} "
-                f"(sheet '{o['source_sheet']}', row {o['source_row']})"
-                for o in others[:3]
-            ) + ("; ..." if len(others) > 3 else "")
             out[i] = {
-                "check": "project_key_conflict",
+                "check": CONFLICT_CHECK,
                 "severity": "ERROR",
                 "column": "project_key",
                 "value": row["project_key"],
-                "message": f"the same project is also in {where} of this unit-year; correct one of them",
+                "message": conflict_message(others),
             }
     return out
 

@@ -1,5 +1,6 @@
 """The whole validation of a batch, on real workbooks: verdicts, reasons and counts that add up."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,31 @@ def test_the_same_bytes_at_two_paths_are_two_files(tmp_path: Path) -> None:
     assert [f.file_id for f in verdict.files] == [verdict.files[0].file_id] * 2
     assert [f.rows_valid for f in verdict.files] == [1, 1]
     assert verdict.rows["unit_code"].tolist() == ["171", "170"]
+
+
+def test_a_project_in_two_files_of_one_unit_year_is_quarantined_in_both(tmp_path: Path) -> None:
+    folder = tmp_path / "2021" / "dai-tu"
+    shared = row(1, MACHINE + " chung", 150_000_000, 100_000_000, 50_000_000)
+    one = write(
+        folder / "kcdp.xlsx", [shared, row(2, MACHINE + " riêng 1", 120_000_000, 80_000_000, 40_000_000)]
+    )
+    two = write(
+        folder / "kcqg.xlsx", [row(1, MACHINE + " riêng 2", 90_000_000, 60_000_000, 30_000_000), shared]
+    )
+    copy = folder / "kcdp (1).xlsx"  # the same bytes dropped twice: one file, no conflict with itself
+    copy.write_bytes(one.read_bytes())
+    verdict = validate_documents([read_workbook(p).to_dict() for p in (one, two, copy)])
+    named = {
+        Path(f.path).name: sorted(
+            re.findall(r"(k[^;(]*?\.xlsx|kcdp \(1\)\.xlsx)", c["reason"])
+            for c in f.conflicts
+            if c["check"] == "project_key_conflict"
+        )
+        for f in verdict.files
+    }
+    assert named == {
+        "kcdp.xlsx": [["kcqg.xlsx"]],
+        "kcqg.xlsx": [["kcdp.xlsx", "kcdp (1).xlsx"]],
+        "kcdp (1).xlsx": [["kcqg.xlsx"]],
+    }
+    assert [f.rows_quarantined for f in verdict.files] == [1, 1, 1]

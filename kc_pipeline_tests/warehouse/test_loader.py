@@ -106,21 +106,31 @@ def test_a_second_file_adds_and_a_removed_file_closes(warehouse_engine: Engine, 
     assert set(current(warehouse_engine)) == {A[1], B[1]}
 
 
+@pytest.mark.parametrize("validated", ["together", "apart"])
 def test_the_same_project_in_two_current_files_is_a_conflict_on_both(
-    warehouse_engine: Engine, tmp_path: Path
+    warehouse_engine: Engine, tmp_path: Path, validated: str
 ) -> None:
+    """Validated together (a run validates a unit-year's files as one batch), validation
+    quarantines both copies; validated apart, the loader's own guard does the same."""
     folder = tmp_path / "2021" / "dai-tu"
     one = district_file(folder / "one.xlsx", [A, B])
     two = district_file(folder / "two.xlsx", [A, D])
-    summary = load_unit_year(warehouse_engine, UNIT, YEAR, *batch(one, two))
-    assert summary.conflicts == 2 and summary.inserted == 2
+    if validated == "together":
+        files, rows = batch(one, two)
+    else:
+        (files_one, rows_one), (files_two, rows_two) = batch(one), batch(two)
+        files, rows = files_one + files_two, rows_one + rows_two
+    summary = load_unit_year(warehouse_engine, UNIT, YEAR, files, rows)
+    assert summary.inserted == 2 and summary.quarantined == 2
+    assert summary.conflicts == (0 if validated == "together" else 2)
     assert set(current(warehouse_engine)) == {B[1], D[1]}
     with warehouse_engine.connect() as conn:
         reasons = [
             json.loads(r) for r in conn.execute(text("SELECT reasons FROM core_quarantined_rows")).scalars()
         ]
     assert len(reasons) == 2 and all(any(x["check"] == "project_key_conflict" for x in r) for r in reasons)
-    assert {d["file_id"] for d in summary.conflict_details} == {f["file_id"] for f in batch(one, two)[0]}
+    if validated == "apart":
+        assert {d["file_id"] for d in summary.conflict_details} == {f["file_id"] for f in files}
     messages = sorted(x["message"] for r in reasons for x in r if x["check"] == "project_key_conflict")
     assert [m.split(" (sheet")[0] for m in messages] == [
         "the same project is also in one.xlsx",
