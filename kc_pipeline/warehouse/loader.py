@@ -25,7 +25,7 @@ from operator import itemgetter
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.exc import OperationalError
 
 from kc_pipeline.keys import JSON_ENCODER as _JSON
@@ -362,7 +362,7 @@ def load_unit_year(
         step("closed")
         _insert_projects(conn, to_insert)
         step("inserted")
-        summary.quarantined = _quarantine(conn, unit_code, year, quarantine, now)
+        summary.quarantined = _quarantine(conn, unit_code, year, quarantine, now, file_ids)
         step("quarantined")
         summary.superseded_files = _record_files(
             conn, unit_code, year, files, relative_paths, known, quarantine, now
@@ -387,37 +387,56 @@ def load_unit_year(
 
 
 def _quarantine(
-    conn: Connection, unit_code: str, year: int, rows: list[dict[str, Any]], now: datetime
+    conn: Connection, unit_code: str, year: int, rows: list[dict[str, Any]], now: datetime, file_ids: set[str]
 ) -> int:
-    """Insert quarantined rows not yet recorded; returns how many rows are quarantined now."""
-    if not rows:
-        return 0
+    """Make the quarantine of the unit-year's current files (``file_ids``) this load's: new rows
+    inserted, reasons that changed updated, and rows no longer quarantined (a conflict resolved by
+    removing the other file, a rule changed) taken out, so nobody is asked to correct a row that is
+    loaded. Rows of superseded files stay, as they were. Returns how many rows are quarantined now."""
+    q = core_quarantined_rows.c
     existing = {
-        (r.source_file_id, r.source_sheet, r.source_row)
+        (r.source_file_id, r.source_sheet, r.source_row): (r.id, r.reasons)
         for r in conn.execute(
-            select(
-                core_quarantined_rows.c.source_file_id,
-                core_quarantined_rows.c.source_sheet,
-                core_quarantined_rows.c.source_row,
-            ).where(core_quarantined_rows.c.unit_code == unit_code, core_quarantined_rows.c.year == year)
+            select(q.id, q.source_file_id, q.source_sheet, q.source_row, q.reasons).where(
+                q.unit_code == unit_code, q.year == year
+            )
         )
     }
-    fresh = [
-        {
-            "source_file_id": r["file_id"],
-            "unit_code": unit_code,
-            "year": year,
-            "source_sheet": r["source_sheet"],
-            "source_row": int(r["source_row"]),
-            "raw": json.dumps(r.get("raw") or {}, ensure_ascii=False, default=str),
-            "reasons": json.dumps(r.get("reasons") or [], ensure_ascii=False, default=str),
-            "quarantined_at": now,
-        }
-        for r in rows
-        if (r["file_id"], r["source_sheet"], int(r["source_row"])) not in existing
-    ]
+    fresh, changed = [], []
+    for r in rows:
+        key = (r["file_id"], r["source_sheet"], int(r["source_row"]))
+        reasons = json.dumps(r.get("reasons") or [], ensure_ascii=False, default=str)
+        known = existing.pop(key, None)
+        if known is None:
+            fresh.append(
+                {
+                    "source_file_id": key[0],
+                    "unit_code": unit_code,
+                    "year": year,
+                    "source_sheet": key[1],
+                    "source_row": key[2],
+                    "raw": json.dumps(r.get("raw") or {}, ensure_ascii=False, default=str),
+                    "reasons": reasons,
+                    "quarantined_at": now,
+                }
+            )
+        elif known[1] != reasons:
+            changed.append({"row_id": known[0], "new_reasons": reasons, "at": now})
     if fresh:
         conn.execute(core_quarantined_rows.insert(), fresh)
+    if changed:
+        conn.execute(
+            update(core_quarantined_rows)
+            .where(q.id == bindparam("row_id"))
+            .values(reasons=bindparam("new_reasons"), quarantined_at=bindparam("at")),
+            changed,
+        )
+    resolved = [row_id for key, (row_id, _) in existing.items() if key[0] in file_ids]
+    for ids in _chunks(resolved):
+        conn.execute(
+            delete(core_quarantined_rows).where(q.id.in_(bindparam("ids", expanding=True))),
+            {"ids": list(ids)},
+        )
     return len(rows)
 
 

@@ -139,6 +139,26 @@ def test_the_same_project_in_two_current_files_is_a_conflict_on_both(
     assert all(m.endswith("(sheet 'Sheet', row 5) of this unit-year; correct one of them") for m in messages)
 
 
+def test_a_row_no_longer_quarantined_leaves_the_quarantine(warehouse_engine: Engine, tmp_path: Path) -> None:
+    """The conflict resolved by taking the other file away: the row loads, and nobody is asked to
+    correct it any more; the other file's row stays recorded with its superseded file."""
+    folder = tmp_path / "2021" / "dai-tu"
+    one = district_file(folder / "one.xlsx", [A, B])
+    two = district_file(folder / "two.xlsx", [A, D])
+    load_unit_year(warehouse_engine, UNIT, YEAR, *batch(one, two))
+    two.unlink()
+    summary = load_unit_year(warehouse_engine, UNIT, YEAR, *batch(one))
+    assert summary.quarantined == 0 and set(current(warehouse_engine)) == {A[1], B[1]}
+    with warehouse_engine.connect() as conn:
+        left = conn.execute(
+            text(
+                "SELECT f.path, f.status FROM core_quarantined_rows q JOIN core_source_files f "
+                "ON f.file_id = q.source_file_id AND f.unit_code = q.unit_code AND f.year = q.year"
+            )
+        ).all()
+    assert [(Path(p).name, status) for p, status in left] == [("two.xlsx", "superseded")]
+
+
 def test_quarantined_and_rejected_are_recorded_with_reasons(warehouse_engine: Engine, tmp_path: Path) -> None:
     folder = tmp_path / "2021" / "dai-tu"
     good = district_file(folder / "good.xlsx", [A, project(2, "", 5_000_000)])  # the second has no title
