@@ -47,6 +47,24 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "support_vnd",
 )
 AMOUNT_COLUMNS: tuple[str, ...] = ("support_vnd", "counterpart_vnd", "total_vnd")
+# The checked fields as the district clerk who corrects the file knows them: the reasons of a
+# quarantined row reach the report's "Dòng bị loại" sheet, and a clerk reads Vietnamese.
+FIELD_LABELS: dict[str, str] = {
+    "year": "Năm",
+    "unit_code": "Đơn vị báo cáo",
+    "unit_year": "Đơn vị báo cáo trong năm",
+    "funding_source": "Nguồn kinh phí",
+    "programme_code": "Chương trình",
+    "activity_code": "Nội dung hoạt động",
+    "title": "Tên đề án",
+    "support_vnd": "Kinh phí khuyến công hỗ trợ",
+    "counterpart_vnd": "Kinh phí đối ứng",
+    "total_vnd": "Tổng kinh phí",
+    "sector_code": "Ngành nghề",
+    "value_chain_code": "Chuỗi giá trị",
+    "trainees": "Số lao động được đào tạo",
+    "project_key": "Đề án",
+}
 # Years over which unit validity is expanded into "unit_code:year" pairs.
 VALIDITY_YEARS = range(1990, 2101)
 
@@ -147,7 +165,7 @@ def build_expectations(
         ExpectationSpec(
             check_name=f"{name}_not_null",
             severity="ERROR",
-            description=f"Every project row must have {name}; the warehouse contract requires it.",
+            description=f"mỗi đề án phải có {FIELD_LABELS[name]} (ở cột, hoặc ở dòng mục phía trên đề án).",
             column=name,
             expectation_type="ExpectColumnValuesToNotBeNull",
             kwargs={"column": name},
@@ -167,20 +185,21 @@ def build_expectations(
             ExpectationSpec(
                 check_name=f"{name}_in_reference",
                 severity=severity,
-                description=f"{name} must be a code listed in {source} (empty cells are checked elsewhere).",
+                description=f"{FIELD_LABELS[name]} không có trong danh mục ({source}).",
                 column=name,
                 expectation_type="ExpectColumnValuesToBeInSet",
                 kwargs={"column": name, "value_set": tuple(sorted(codes))},
             )
         )
+    ceiling = f"{amount_ceiling_vnd:,}".replace(",", ".")  # Vietnamese digit grouping
     for name in AMOUNT_COLUMNS:
         specs.append(
             ExpectationSpec(
                 check_name=f"amounts_within_bounds_{name}",
                 severity="ERROR",
                 description=(
-                    f"{name} must be between 0 and {amount_ceiling_vnd:,} đồng; outside that it is "
-                    "almost always a unit (đồng vs triệu đồng) or sign error."
+                    f"{FIELD_LABELS[name]} phải từ 0 đến {ceiling} đồng; ngoài khoảng này thường là nhầm "
+                    "đơn vị (đồng / triệu đồng) hoặc nhầm dấu."
                 ),
                 column=name,
                 expectation_type="ExpectColumnValuesToBeBetween",
@@ -198,8 +217,7 @@ def build_expectations(
             check_name="year_within_unit_validity",
             severity="ERROR",
             description=(
-                "The unit must exist in the project's year (e.g. district units end 2025-06-30); "
-                "checked on unit_year = 'unit_code:year'."
+                "đơn vị không còn (hoặc chưa có) trong năm của đề án: cấp huyện kết thúc ngày 30/6/2025."
             ),
             column="unit_year",
             expectation_type="ExpectColumnValuesToBeInSet",
@@ -212,10 +230,7 @@ def build_expectations(
             ExpectationSpec(
                 check_name="trainees_for_training_activities",
                 severity="ERROR",
-                description=(
-                    "Training activities (catalogue counts include trainees) must report trainees; "
-                    "other activities may leave it empty."
-                ),
+                description="đề án đào tạo phải ghi số lao động (học viên) được đào tạo.",
                 column="trainees",
                 expectation_type="ExpectColumnValuesToNotBeNull",
                 kwargs={"column": "trainees"},
@@ -227,8 +242,8 @@ def build_expectations(
             check_name="project_key_unique_in_file",
             severity="ERROR",
             description=(
-                "A project key may appear once per file; a repeat is a copied row or two projects "
-                "that cannot be told apart."
+                "đề án này xuất hiện hai lần trong tệp: dòng sao chép, hoặc hai đề án không phân biệt "
+                "được (cùng tên, cùng cơ sở thụ hưởng)."
             ),
             column="project_key",
             expectation_type="ExpectCompoundColumnsToBeUnique",
@@ -475,8 +490,17 @@ def _failure(spec: ExpectationSpec, row: Mapping[str, Any], integer: bool) -> Fa
         source_sheet=_json_safe(row.get("source_sheet")),
         source_row=int(source_row) if source_row is not None else None,
         value=value,
-        message=f"{spec.column}={value!r}: {spec.description}",
+        message=f"{FIELD_LABELS.get(spec.column, spec.column)} {_shown(value)}: {spec.description}",
     )
+
+
+def _shown(value: Any) -> str:
+    """A checked value as the message shows it to a clerk."""
+    if value is None or value == "":
+        return "(trống)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"= {value:,}".replace(",", ".")
+    return f"= {value}"
 
 
 def _json_safe(value: Any) -> Any:

@@ -170,3 +170,19 @@ def test_a_project_in_two_files_of_one_unit_year_is_quarantined_in_both(tmp_path
         "kcdp (1).xlsx": [["kcqg.xlsx"]],
     }
     assert [f.rows_quarantined for f in verdict.files] == [1, 1, 1]
+
+
+def test_reasons_a_clerk_reads_are_in_vietnamese(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "2021" / "dai-tu" / "a.xlsx",
+        [row(1, "", 150_000_000, 100_000_000, 50_000_000), row(2, MACHINE, 9e13, 100_000_000, 50_000_000)],
+    )
+    verdict = validate_documents([read_workbook(path).to_dict()])
+    reasons = {c["check"]: c["reason"] for c in verdict.files[0].conflicts}
+    assert (
+        reasons["title_not_null"]
+        == "Tên đề án (trống): mỗi đề án phải có Tên đề án (ở cột, hoặc ở dòng mục phía trên đề án)."
+    )
+    assert reasons["amounts_within_bounds_total_vnd"].startswith(
+        "Tổng kinh phí = 90.000.000.000.000: Tổng kinh phí phải từ 0 đến 50.000.000.000 đồng"
+    )
