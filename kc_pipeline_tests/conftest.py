@@ -58,9 +58,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not TRIED:
         return
     databases = sorted({d for found in TRIED.values() for d in found})
-    on_all = sum(1 for found in TRIED.values() if found == set(databases))
+    per_database = ", ".join(f"{sum(1 for found in TRIED.values() if d in found)} on {d}" for d in databases)
     terminalreporter.write_sep("-", "hostile inputs")
     terminalreporter.write_line(
         f"hostile inputs tried: {len(TRIED)} of {len(CORPUS)} in the corpus, each beside a good file "
-        f"through the real pipeline; {on_all} on every database ({', '.join(databases)})"
+        f"through the real pipeline: {per_database}"
     )
