@@ -43,7 +43,7 @@ _HEADER_WORDS = frozenset({"stt", "tt"})
 # Counts that are one per project when the file gives none: a demonstration model, a cluster plan
 # (the targets count them by projects too). Trainees are never guessed.
 _ONE_PER_PROJECT = frozenset({"models", "clusters"})
-_PROJECT_NUMBER = re.compile(r"\d{1,4}[.)]?")
+_PROJECT_NUMBER = re.compile(r"\d+[.)]?")  # a project number typed as text: "2", "3."
 _LEAD = re.compile(r"[^\w]*")
 # Cell text after :func:`nfc`, remembered: the same commune, unit or activity text comes back on
 # row after row, and the same (identical) string object also pickles once in the worker's result.
@@ -129,6 +129,11 @@ def _derive_amount(row: ProjectRow, name: str) -> None:
 
 def _is_amount(value: Any) -> bool:
     return value.__class__ in (int, float)
+
+
+def _is_project_number(seq: Any) -> bool:
+    """An STT cell that numbers a project: a number, or one typed as text ("2", "3.")."""
+    return _is_amount(seq) or (seq.__class__ is str and _PROJECT_NUMBER.fullmatch(seq.strip()) is not None)
 
 
 def _lead(label: str) -> str:
@@ -413,7 +418,7 @@ class _SheetReader:
         if seq_c is None:
             return any(c < n and _is_amount(cells[c]) for c, _, _ in money)
         seq = cells[seq_c] if seq_c < n else ""
-        if not (_is_amount(seq) or (seq.__class__ is str and _PROJECT_NUMBER.fullmatch(seq.strip()))):
+        if not _is_project_number(seq):
             return False
         return any(c < n and not _is_empty(cells[c]) for c in (*(c for c, _, _ in money), *party_cols))
 
@@ -507,10 +512,7 @@ class _SheetReader:
         """Recognise a section row and move the current funding/programme/activity; False if not one."""
         seq = cells[seq_c] if seq_c is not None and seq_c < len(cells) else ""
         seq_text = _text(seq)
-        # A project number typed as text ("2", "3.") counts like the number itself.
-        numbered_project = (isinstance(seq, int | float) and not isinstance(seq, bool)) or bool(
-            re.fullmatch(r"\d+[.)]?", seq_text)
-        )
+        numbered_project = _is_project_number(seq)
         core = classify.strip_numbering(label)
         if not core or len(core) > 160:
             return False
